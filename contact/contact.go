@@ -129,6 +129,7 @@ type Contact struct {
 	State      State             `json:"state"`
 	AgentID    AgentID           `json:"agent_id,omitempty"`
 	Attributes map[string]string `json:"attributes,omitempty"`
+	ThreadKey  string            `json:"thread_key,omitempty"`
 	CreatedAt  time.Time         `json:"created_at"`
 	EnqueuedAt time.Time         `json:"enqueued_at,omitempty"`
 }
@@ -165,6 +166,9 @@ type Arrival struct {
 	// ExternalID makes the arrival idempotent (MessageSid, Message-ID, SIP
 	// Call-ID): the same ExternalID on the same channel yields the same contact.
 	ExternalID string
+	// ThreadKey groups contacts of one conversation across messages (SMS:
+	// customer+company number; email: the thread's root Message-ID) for Desk.Thread.
+	ThreadKey string
 	// First message of a text conversation, if any.
 	Message *Message
 }
@@ -174,4 +178,34 @@ type Arrival struct {
 // adapter acknowledges its peer after that and not before.
 type Sink interface {
 	Accept(ctx context.Context, a Arrival) (Contact, error)
+}
+
+// Desk is what channel adapters call besides Accept (implemented by
+// internal/desk). Every method returns after its change is committed.
+type Desk interface {
+	Sink
+	// AddInbound appends a customer's message to an existing contact. A
+	// message whose ExternalID is already stored on it is not stored twice.
+	AddInbound(ctx context.Context, id ID, m Message) (Message, error)
+	// CustomerEnded: the customer hung up or left. A waiting contact is
+	// abandoned; an answered one goes to wrap-up.
+	CustomerEnded(ctx context.Context, id ID) error
+	// Thread returns the latest contact on the channel with the thread key
+	// (Arrival.ThreadKey), or ErrNoThread.
+	Thread(ctx context.Context, ch Channel, key string) (Contact, error)
+	// Feedback records a customer's rating of a contact: CSAT 1–5, optional
+	// NPS 0–10 (nil when not asked), optional comment.
+	Feedback(ctx context.Context, id ID, csat int, nps *int, comment string) error
+}
+
+// Conversation is implemented by a channel adapter for what agents do to
+// its contacts; the desk calls it. Return nil when there is nothing to do.
+type Conversation interface {
+	// Deliver sends an agent's message to the customer (chat, email, SMS).
+	Deliver(ctx context.Context, c Contact, m Message) error
+	// Connect is called when an agent accepts (voice: ring the agent's
+	// phone and bridge; chat: tell the visitor an agent joined).
+	Connect(ctx context.Context, c Contact, agent AgentID, agentName string) error
+	// Hangup ends the customer's side (voice BYE, chat closed by the agent).
+	Hangup(ctx context.Context, c Contact) error
 }

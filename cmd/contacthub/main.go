@@ -32,9 +32,11 @@ var commands = map[string]command{
 	"user":    {"manage users: user add --role R --name N [--password P], user list", runUser},
 	"demo":    {"seed demo users and data, print the demo credentials", runDemo},
 	"version": {"print the version", runVersion},
+	"import":  {"import customers|orders FILE.csv (header row; see package importer)", runImport},
+	"tiers":   {"recompute customer values and tiers", runTiers},
 }
 
-var order = []string{"serve", "migrate", "user", "demo", "version"}
+var order = []string{"serve", "migrate", "user", "demo", "import", "tiers", "version"}
 
 func usage() {
 	fmt.Fprintf(os.Stderr, "Usage: contacthub [command] [flags]\n\nCommands:\n")

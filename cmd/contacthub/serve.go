@@ -10,6 +10,7 @@ import (
 
 	"github.com/contacthub/contacthub/internal/auth"
 	"github.com/contacthub/contacthub/internal/config"
+	"github.com/contacthub/contacthub/internal/customer"
 	"github.com/contacthub/contacthub/internal/demo"
 	"github.com/contacthub/contacthub/internal/web"
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,8 +31,12 @@ func runServe(ctx context.Context, args []string) error {
 	log := e.log
 
 	authn := auth.New(e.store, cfg.SessionTTL)
+	customers := customer.New(e.store, cfg.DefaultRegion, customer.DefaultValueConfig(), log.With("component", "customer"))
 	if cfg.Demo {
 		if err := demo.SeedUsers(ctx, authn); err != nil {
+			return err
+		}
+		if err := demo.SeedCustomers(ctx, e.store, 0, log); err != nil {
 			return err
 		}
 	}
@@ -39,6 +44,7 @@ func runServe(ctx context.Context, args []string) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := web.New(web.Deps{Store: e.store, Auth: authn, Log: log, Registry: reg, SecureCookies: cfg.SecureCookies})
+	web.MountCustomers(srv, customers)
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -53,6 +59,7 @@ func runServe(ctx context.Context, args []string) error {
 		}
 		return nil
 	})
+	g.Go(func() error { return customers.RunPeriodic(gctx, time.Hour) })
 	g.Go(func() error { // expire old sessions
 		t := time.NewTicker(10 * time.Minute)
 		defer t.Stop()
