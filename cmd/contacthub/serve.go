@@ -8,10 +8,13 @@ import (
 	"net/http"
 	"time"
 
+	agentui "github.com/contacthub/contacthub/agent-ui"
 	"github.com/contacthub/contacthub/internal/auth"
 	"github.com/contacthub/contacthub/internal/config"
 	"github.com/contacthub/contacthub/internal/customer"
 	"github.com/contacthub/contacthub/internal/demo"
+	"github.com/contacthub/contacthub/internal/desk"
+	"github.com/contacthub/contacthub/internal/hub"
 	"github.com/contacthub/contacthub/internal/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -43,8 +46,21 @@ func runServe(ctx context.Context, args []string) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// The desk and the agents' hub need each other: the hub tells the desk
+	// who connects; the desk pushes through the hub.
+	dh := &deskHub{log: log}
+	agentHub := hub.New(dh, log.With("component", "hub"), hub.Options{})
+	dsk := desk.New(e.store, desk.CustomerModel(customers), hubNotifier{agentHub}, log.With("component", "desk"), desk.Options{})
+	dh.d = dsk
+	if err := dsk.Start(ctx); err != nil {
+		return err
+	}
+
 	srv := web.New(web.Deps{Store: e.store, Auth: authn, Log: log, Registry: reg, SecureCookies: cfg.SecureCookies})
 	web.MountCustomers(srv, customers)
+	web.MountDesk(srv, dsk)
+	web.MountAgentSocket(srv, agentHub)
+	web.MountUI(srv, agentui.Files)
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -60,6 +76,8 @@ func runServe(ctx context.Context, args []string) error {
 		return nil
 	})
 	g.Go(func() error { return customers.RunPeriodic(gctx, time.Hour) })
+	g.Go(func() error { return dsk.Run(gctx) })
+	g.Go(func() error { return agentHub.Run(gctx) })
 	g.Go(func() error { // expire old sessions
 		t := time.NewTicker(10 * time.Minute)
 		defer t.Stop()

@@ -119,6 +119,11 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 	o.DataDir = dd
 	c := &Cluster{opts: o, port: defaultPort}
 
+	// A server of a previous run may still be shutting down (its parent was
+	// killed) or starting: wait for it to settle either way.
+	for deadline := time.Now().Add(60 * time.Second); busy(dd) && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+	}
 	if sock, port, ok := running(dd); ok {
 		c.socket, c.port = sock, port
 		o.Logger.Info("using running private PostgreSQL", "data_dir", dd, "socket_dir", sock)
@@ -170,6 +175,21 @@ func socketDirFor(dataDir string) string {
 	}
 	h := sha256.Sum256([]byte(dataDir))
 	return filepath.Join(os.TempDir(), "contacthub-pg-"+hex.EncodeToString(h[:4]))
+}
+
+// busy reports whether a live postmaster owns dataDir but is not ready
+// (starting or stopping).
+func busy(dataDir string) bool {
+	b, err := os.ReadFile(filepath.Join(dataDir, "postmaster.pid"))
+	if err != nil {
+		return false
+	}
+	lines := strings.Split(string(b), "\n")
+	pid, err := strconv.Atoi(strings.TrimSpace(lines[0]))
+	if err != nil || pid <= 0 || syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	return len(lines) < 8 || strings.TrimSpace(lines[7]) != "ready"
 }
 
 // running reads postmaster.pid and reports the socket dir and port of a live server.
