@@ -189,7 +189,7 @@ func waitFor(t *testing.T, cond func() bool) {
 
 func js(expr string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := chromedp.Evaluate[any]("(()=>{" + expr + "})(); undefined")(ctx, t)
+		_, err := chromedp.Evaluate[any]("(()=>{"+expr+"})(); undefined")(ctx, t)
 		return err
 	})
 }
