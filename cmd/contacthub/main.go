@@ -27,16 +27,17 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"serve":   {"run the server (default)", runServe},
-	"migrate": {"apply database migrations (-status to list them)", runMigrate},
-	"user":    {"manage users: user add --role R --name N [--password P], user list", runUser},
-	"demo":    {"seed demo users and data, print the demo credentials", runDemo},
-	"version": {"print the version", runVersion},
-	"import":  {"import customers|orders FILE.csv (header row; see package importer)", runImport},
-	"tiers":   {"recompute customer values and tiers", runTiers},
+	"serve":    {"run the server (default)", runServe},
+	"migrate":  {"apply database migrations (-status to list them)", runMigrate},
+	"user":     {"manage users: user add --role R --name N [--password P], user list", runUser},
+	"demo":     {"seed demo users and data, print the demo credentials", runDemo},
+	"version":  {"print the version", runVersion},
+	"loadtest": {"drive a running server: loadtest desk -agents N -rate R -duration D", runLoadtest},
+	"import":   {"import customers|orders FILE.csv (header row; see package importer)", runImport},
+	"tiers":    {"recompute customer values and tiers", runTiers},
 }
 
-var order = []string{"serve", "migrate", "user", "demo", "import", "tiers", "version"}
+var order = []string{"serve", "migrate", "user", "demo", "import", "tiers", "loadtest", "version"}
 
 func usage() {
 	fmt.Fprintf(os.Stderr, "Usage: contacthub [command] [flags]\n\nCommands:\n")

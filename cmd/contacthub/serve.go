@@ -16,6 +16,7 @@ import (
 	"github.com/contacthub/contacthub/internal/desk"
 	"github.com/contacthub/contacthub/internal/hub"
 	"github.com/contacthub/contacthub/internal/web"
+	"github.com/contacthub/contacthub/internal/webhook"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/sync/errgroup"
@@ -61,6 +62,8 @@ func runServe(ctx context.Context, args []string) error {
 	web.MountDesk(srv, dsk)
 	web.MountAgentSocket(srv, agentHub)
 	web.MountUI(srv, agentui.Files)
+	web.MountWebhooks(srv)
+	hooks := webhook.New(e.store, log.With("component", "webhook"))
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -78,6 +81,7 @@ func runServe(ctx context.Context, args []string) error {
 	g.Go(func() error { return customers.RunPeriodic(gctx, time.Hour) })
 	g.Go(func() error { return dsk.Run(gctx) })
 	g.Go(func() error { return agentHub.Run(gctx) })
+	g.Go(func() error { return hooks.Run(gctx) })
 	g.Go(func() error { // expire old sessions
 		t := time.NewTicker(10 * time.Minute)
 		defer t.Stop()

@@ -23,6 +23,7 @@ type Service struct {
 	now    func() time.Time
 	byIP   *limiter
 	byName *limiter
+	cache  *sessionCache
 }
 
 // New returns a Service whose sessions last ttl.
@@ -33,6 +34,7 @@ func New(st *store.Store, ttl time.Duration) *Service {
 		now:    time.Now,
 		byIP:   newLimiter(20, 5*time.Minute),
 		byName: newLimiter(10, 5*time.Minute),
+		cache:  newSessionCache(5 * time.Second),
 	}
 }
 
@@ -77,9 +79,17 @@ func (s *Service) Session(ctx context.Context, token string) (store.User, error)
 	if token == "" {
 		return store.User{}, ErrUnauthenticated
 	}
-	u, err := s.st.SessionUser(ctx, HashToken(token), s.now())
+	h := HashToken(token)
+	now := s.now()
+	if u, ok := s.cache.get(string(h), now); ok {
+		return u, nil
+	}
+	u, err := s.st.SessionUser(ctx, h, now)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.User{}, ErrUnauthenticated
+	}
+	if err == nil {
+		s.cache.put(string(h), u, now)
 	}
 	return u, err
 }
@@ -98,7 +108,9 @@ func (s *Service) APIToken(ctx context.Context, token string) (store.User, error
 
 // Logout ends a session.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	return s.st.DeleteSession(ctx, HashToken(token))
+	h := HashToken(token)
+	s.cache.drop(string(h))
+	return s.st.DeleteSession(ctx, h)
 }
 
 // CreateUser hashes password (generating one when empty) and stores the

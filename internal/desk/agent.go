@@ -125,25 +125,22 @@ func (d *Desk) ensureAgent(ctx context.Context, id contact.AgentID) (*agentInfo,
 	if a != nil {
 		return a, nil
 	}
-	recs, err := d.st.Agents(ctx)
+	r, err := d.st.Agent(ctx, int64(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: agent %d (only agents and supervisors take contacts)", ErrForbidden, id)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
-	for _, r := range recs {
-		if contact.AgentID(r.User.ID) != id {
-			continue
-		}
-		cfg := d.agentConfig(r)
-		if _, err := d.eng.SetAgent(cfg, d.now()); err != nil {
-			return nil, fmt.Errorf("desk: agent %d: %w", id, err)
-		}
-		a = &agentInfo{user: r.User, presence: routing.Offline, state: routing.StateOffline, since: d.now()}
-		d.mu.Lock()
-		d.agents[id] = a
-		d.mu.Unlock()
-		return a, nil
+	cfg := d.agentConfig(r)
+	if _, err := d.eng.SetAgent(cfg, d.now()); err != nil {
+		return nil, fmt.Errorf("desk: agent %d: %w", id, err)
 	}
-	return nil, fmt.Errorf("%w: agent %d (only agents and supervisors take contacts)", ErrForbidden, id)
+	a = &agentInfo{user: r.User, presence: routing.Offline, state: routing.StateOffline, since: d.now()}
+	d.mu.Lock()
+	d.agents[id] = a
+	d.mu.Unlock()
+	return a, nil
 }
 
 // logoutAbsent ends the grace period after a restart.

@@ -104,6 +104,9 @@ func (s *Store) InsertContact(ctx context.Context, c Contact, first *contact.Mes
 		out.ID, out.Queue, out.CreatedAt); err != nil {
 		return Contact{}, false, fmt.Errorf("store: insert contact event: %w", err)
 	}
+	if _, err := tx.Exec(ctx, enqueueWebhookSQL, WebhookEvents["created"], out.CreatedAt, int64(out.ID)); err != nil {
+		return Contact{}, false, fmt.Errorf("store: insert contact webhook: %w", err)
+	}
 	if first != nil {
 		first.ContactID = out.ID
 		if _, err := insertMessage(ctx, tx, first); err != nil {
@@ -257,6 +260,9 @@ func (s *Store) Apply(ctx context.Context, changes []Change) error {
 			}
 			b.Queue(updateContactSQL, int64(c.Contact), c.At, string(c.State), string(c.SetQueue), int64(c.SetAgent),
 				c.Priority, c.Disposition, c.WrapUpNotes, c.Stamp)
+		}
+		if ev, ok := WebhookEvents[c.Kind]; ok && c.Contact != 0 {
+			b.Queue(enqueueWebhookSQL, ev, c.At, int64(c.Contact))
 		}
 		if c.AgentState != "" && c.Agent != 0 {
 			b.Queue(`INSERT INTO agent_states (user_id, state, reason, since) VALUES ($1, $2, $3, $4)

@@ -46,11 +46,25 @@ type AgentRecord struct {
 }
 
 // Agents returns every enabled agent and supervisor with profile and presence.
-func (s *Store) Agents(ctx context.Context) ([]AgentRecord, error) {
+func (s *Store) Agents(ctx context.Context) ([]AgentRecord, error) { return s.agents(ctx, 0) }
+
+// Agent returns one enabled agent or supervisor, or ErrNotFound.
+func (s *Store) Agent(ctx context.Context, id int64) (AgentRecord, error) {
+	recs, err := s.agents(ctx, id)
+	if err != nil {
+		return AgentRecord{}, err
+	}
+	if len(recs) == 0 {
+		return AgentRecord{}, fmt.Errorf("store: agent %d: %w", id, ErrNotFound)
+	}
+	return recs[0], nil
+}
+
+func (s *Store) agents(ctx context.Context, id int64) ([]AgentRecord, error) {
 	rows, err := s.Pool.Query(ctx, `SELECT u.id, u.name, u.display_name, u.role, u.password_hash, u.disabled, u.created_at,
 			COALESCE(p.routing, '{}'), COALESCE(st.state, 'offline'), COALESCE(st.reason, ''), COALESCE(st.since, u.created_at)
 		FROM users u LEFT JOIN agent_profiles p ON p.user_id = u.id LEFT JOIN agent_states st ON st.user_id = u.id
-		WHERE NOT u.disabled AND u.role IN ('agent', 'supervisor') ORDER BY u.id`)
+		WHERE NOT u.disabled AND u.role IN ('agent', 'supervisor') AND ($1 = 0 OR u.id = $1) ORDER BY u.id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: agents: %w", err)
 	}

@@ -138,3 +138,16 @@ func (s *Store) SetPassword(ctx context.Context, id int64, hash string) error {
 	}
 	return tx.Commit(ctx)
 }
+
+// CreateUsersBulk creates count users named prefix1..prefixN sharing one
+// password hash, skipping names that exist; it returns how many it created.
+// For provisioning load-test agents.
+func (s *Store) CreateUsersBulk(ctx context.Context, prefix string, count int, role Role, hash string) (int64, error) {
+	tag, err := s.Pool.Exec(ctx, `INSERT INTO users (name, display_name, role, password_hash)
+		SELECT $1 || g, $1 || ' ' || g, $3, $4 FROM generate_series(1, $2) g
+		ON CONFLICT (name) DO NOTHING`, prefix, count, role, hash)
+	if err != nil {
+		return 0, fmt.Errorf("store: bulk users: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}

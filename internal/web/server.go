@@ -90,6 +90,7 @@ func New(d Deps) *Server {
 	admin := s.API.Group("", RequireRole(store.RoleAdmin))
 	admin.GET("/users", s.listUsers)
 	admin.POST("/users", s.createUser)
+	admin.POST("/users/bulk", s.bulkUsers)
 	return s
 }
 
