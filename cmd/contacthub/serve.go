@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	agentui "github.com/contacthub/contacthub/agent-ui"
@@ -105,6 +106,15 @@ func runServe(ctx context.Context, args []string) error {
 		return httpSrv.Shutdown(sctx)
 	})
 
+	if cfg.PprofAddr != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		pp := &http.Server{Addr: cfg.PprofAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		g.Go(func() error { _ = pp.ListenAndServe(); return nil })
+		g.Go(func() error { <-gctx.Done(); return pp.Close() })
+	}
 	log.Info("contacthub listening", "url", cfg.BaseURL(), "http_addr", ln.Addr().String())
 	if cfg.Demo {
 		printDemo(cfg)

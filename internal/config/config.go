@@ -42,6 +42,8 @@ type Config struct {
 	DefaultRegion string
 	// Demo seeds demo users and data at start (idempotent).
 	Demo bool
+	// PprofAddr serves net/http/pprof on a separate listener (empty: off).
+	PprofAddr string
 }
 
 // Default returns the configuration used when nothing is set.
@@ -75,6 +77,7 @@ func FromEnv(getenv func(string) string) Config {
 	str("CONTACTHUB_LOG_LEVEL", &c.LogLevel)
 	str("CONTACTHUB_LOG_FORMAT", &c.LogFormat)
 	str("CONTACTHUB_DEFAULT_REGION", &c.DefaultRegion)
+	str("CONTACTHUB_PPROF_ADDR", &c.PprofAddr)
 	if v := getenv("CONTACTHUB_SESSION_TTL"); v != "" {
 		if d, err := time.ParseDuration(v); err == nil {
 			c.SessionTTL = d
@@ -111,6 +114,7 @@ func (c *Config) RegisterServeFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "login session lifetime (env CONTACTHUB_SESSION_TTL)")
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", c.SecureCookies, "mark session cookies Secure, for HTTPS (env CONTACTHUB_SECURE_COOKIES)")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "seed demo users and data at start (env CONTACTHUB_DEMO)")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", c.PprofAddr, "serve Go profiling on this address, e.g. 127.0.0.1:6060 (env CONTACTHUB_PPROF_ADDR; off by default)")
 }
 
 // Validate reports every problem at once.
