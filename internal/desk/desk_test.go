@@ -3,172 +3,42 @@ package desk_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"os"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/contacthub/contacthub/contact"
 	"github.com/contacthub/contacthub/internal/dbtest"
 	"github.com/contacthub/contacthub/internal/desk"
+	"github.com/contacthub/contacthub/internal/desktest"
 	"github.com/contacthub/contacthub/internal/store"
 	"github.com/contacthub/contacthub/routing"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
 
-var testLogOut io.Writer = io.Discard
-
-func init() {
-	if os.Getenv("DESK_TEST_LOG") != "" {
-		testLogOut = os.Stderr
-	}
-}
-
-// fakeCustomers knows customers by identity value.
-type fakeCustomers struct {
-	byValue map[string]desk.Identified
-}
-
-func (f fakeCustomers) Identify(_ context.Context, id contact.Identity) (desk.Identified, error) {
-	if c, ok := f.byValue[id.Value]; ok {
-		return c, nil
-	}
-	return desk.Identified{Tier: "standard"}, nil
-}
-
-func (f fakeCustomers) Profile(_ context.Context, id contact.CustomerID) (any, error) {
-	for _, c := range f.byValue {
-		if c.CustomerID == id {
-			return map[string]any{"id": id, "name": c.Name, "tier": c.Tier}, nil
-		}
-	}
-	return nil, nil
-}
-
-type frame struct {
-	typ  string
-	data json.RawMessage
-}
-
-// recorder is a Notifier that keeps every frame per agent.
-type recorder struct {
-	mu     sync.Mutex
-	frames map[contact.AgentID]chan frame
-}
-
-func newRecorder() *recorder { return &recorder{frames: map[contact.AgentID]chan frame{}} }
-
-func (r *recorder) ch(a contact.AgentID) chan frame {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.frames[a] == nil {
-		r.frames[a] = make(chan frame, 1000)
-	}
-	return r.frames[a]
-}
-
-func (r *recorder) Send(a contact.AgentID, typ string, data any) error {
-	b, _ := json.Marshal(data)
-	r.ch(a) <- frame{typ, b}
-	return nil
-}
-
-func (r *recorder) Broadcast(string, any) {}
-
-// next waits for the agent's next frame of type typ, skipping others.
-func (r *recorder) next(t *testing.T, a contact.AgentID, typ string) json.RawMessage {
-	t.Helper()
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case f := <-r.ch(a):
-			if f.typ == typ {
-				return f.data
-			}
-		case <-timeout:
-			t.Fatalf("agent %d: no %q frame", a, typ)
-		}
-	}
-}
-
-// none checks the agent got no frame of type typ so far.
-func (r *recorder) none(t *testing.T, a contact.AgentID, typ string) {
-	t.Helper()
-	for {
-		select {
-		case f := <-r.ch(a):
-			if f.typ == typ {
-				t.Fatalf("agent %d got unexpected %q: %s", a, typ, f.data)
-			}
-		default:
-			return
-		}
-	}
-}
+var (
+	platinum = "+8613800138000" // demo.WangFang
+	gold     = "+8613900139000" // demo.LiWei
+	bronze   = "+8613700137000" // demo.ZhangMin
+)
 
 type rig struct {
-	st     *store.Store
+	*desktest.Rig
 	desk   *desk.Desk
-	rec    *recorder
-	cancel context.CancelFunc
-	done   chan struct{}
+	rec    *desktest.Recorder
+	st     *store.Store
 	agents []contact.AgentID
 }
 
-var customers = fakeCustomers{byValue: map[string]desk.Identified{
-	"+8613800138000": {CustomerID: 0, Name: "Wang Fang", Tier: "platinum", Normalized: "+8613800138000"},
-	"+8613900139000": {CustomerID: 0, Name: "Li Wei", Tier: "gold", Normalized: "+8613900139000"},
-	"+8613700137000": {CustomerID: 0, Name: "Zhang Min", Tier: "bronze", Normalized: "+8613700137000"},
-}}
-
 func newRig(t *testing.T, st *store.Store, nAgents int) *rig {
 	t.Helper()
-	ctx := context.Background()
-	r := &rig{st: st, rec: newRecorder(), done: make(chan struct{})}
-	users, _ := st.ListUsers(ctx)
-	for i, u := range users {
-		if i < nAgents {
-			r.agents = append(r.agents, contact.AgentID(u.ID))
-		}
-	}
-	for i := len(users); i < nAgents; i++ {
-		u, err := st.CreateUser(ctx, store.User{Name: "agent" + string(rune('a'+i)), Role: store.RoleAgent, PasswordHash: "x"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.agents = append(r.agents, contact.AgentID(u.ID))
-	}
-	r.desk = desk.New(st, customers, r.rec, slog.New(slog.NewTextHandler(testLogOut, nil)), desk.Options{Grace: time.Hour})
-	if err := r.desk.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	rctx, cancel := context.WithCancel(ctx)
-	r.cancel = cancel
-	go func() { r.desk.Run(rctx); close(r.done) }()
-	t.Cleanup(r.stop)
-	return r
+	r := desktest.NewOn(t, st, nAgents)
+	return &rig{Rig: r, desk: r.Desk, rec: r.Rec, st: r.Store, agents: r.Agents}
 }
 
-func (r *rig) stop() {
-	if r.cancel != nil {
-		r.cancel()
-		<-r.done
-		r.cancel = nil
-	}
-}
+func (r *rig) stop() { r.Stop() }
 
-func (r *rig) available(t *testing.T, a contact.AgentID) {
-	t.Helper()
-	if _, err := r.desk.AgentConnected(context.Background(), a); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.desk.SetState(context.Background(), a, "available", ""); err != nil {
-		t.Fatal(err)
-	}
-}
+func (r *rig) available(t *testing.T, a contact.AgentID) { r.Available(t, a) }
 
 type offerFrame struct {
 	OfferID routing.OfferID `json:"offer_id"`
@@ -195,7 +65,7 @@ func TestContactLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	var of offerFrame
-	json.Unmarshal(r.rec.next(t, a1, "offer"), &of)
+	json.Unmarshal(r.rec.Next(t, a1, "offer"), &of)
 	if of.Contact.ID != c.ID || of.OfferID == 0 {
 		t.Fatalf("offer %+v for contact %d", of, c.ID)
 	}
@@ -216,7 +86,7 @@ func TestContactLifecycle(t *testing.T) {
 	if rec.State != contact.Active || rec.AnsweredAt == nil {
 		t.Fatalf("accept not persisted before returning: %+v", rec)
 	}
-	r.rec.next(t, a1, "contact_assigned")
+	r.rec.Next(t, a1, "contact_assigned")
 	if _, err := r.desk.Reply(ctx, a1, c.ID, "hi, how can I help?"); err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +96,7 @@ func TestContactLifecycle(t *testing.T) {
 	if _, err := r.desk.AddInbound(ctx, c.ID, contact.Message{Body: "thanks", ExternalID: "m2"}); err != nil {
 		t.Fatal(err)
 	}
-	r.rec.next(t, a1, "message")
+	r.rec.Next(t, a1, "message")
 	if _, err := r.desk.WrapUp(ctx, a1, c.ID, "bogus", ""); err == nil {
 		t.Fatal("bad disposition accepted")
 	}
@@ -254,26 +124,38 @@ func TestContactLifecycle(t *testing.T) {
 			t.Fatalf("history %v, want %v", kinds, want)
 		}
 	}
-	r.rec.none(t, a2, "offer")
+	select {
+	case f := <-r.rec.Frames(a2):
+		for ; ; f = <-r.rec.Frames(a2) {
+			if f.Type == "offer" {
+				t.Fatalf("agent 2 got an offer: %s", f.Data)
+			}
+			if len(r.rec.Frames(a2)) == 0 {
+				break
+			}
+		}
+	default:
+	}
 }
 
 func TestHighTierServedFirst(t *testing.T) {
 	t.Parallel()
 	st := dbtest.New(t)
 	r := newRig(t, st, 1)
+	r.SeedDemoCustomers(t, 100)
 	ctx := context.Background()
 	a := r.agents[0]
 	if _, err := r.desk.AgentConnected(ctx, a); err != nil {
 		t.Fatal(err)
 	}
-	bronze, _ := r.desk.Accept(ctx, contact.Arrival{Channel: contact.Voice, From: contact.Identity{Value: "+8613700137000"}})
-	gold, _ := r.desk.Accept(ctx, contact.Arrival{Channel: contact.Voice, From: contact.Identity{Value: "+8613900139000"}})
+	bronze, _ := r.desk.Accept(ctx, contact.Arrival{Channel: contact.Voice, From: contact.Identity{Value: bronze}})
+	gold, _ := r.desk.Accept(ctx, contact.Arrival{Channel: contact.Voice, From: contact.Identity{Value: gold}})
 	if gold.Queue != "priority" || bronze.Queue != "general" || gold.Priority <= bronze.Priority {
 		t.Fatalf("policy: gold %s/%d bronze %s/%d", gold.Queue, gold.Priority, bronze.Queue, bronze.Priority)
 	}
 	r.available(t, a)
 	var of offerFrame
-	json.Unmarshal(r.rec.next(t, a, "offer"), &of)
+	json.Unmarshal(r.rec.Next(t, a, "offer"), &of)
 	if of.Contact.ID != gold.ID {
 		t.Fatalf("first offer is contact %d (tier %s), want the gold caller %d", of.Contact.ID, of.Contact.Tier, gold.ID)
 	}
@@ -288,11 +170,11 @@ func TestDeclineRequeuesAndAbandon(t *testing.T) {
 	r.available(t, a)
 	c, _ := r.desk.Accept(ctx, contact.Arrival{Channel: contact.SMS, From: contact.Identity{Value: "+8613012345678"}})
 	var of offerFrame
-	json.Unmarshal(r.rec.next(t, a, "offer"), &of)
+	json.Unmarshal(r.rec.Next(t, a, "offer"), &of)
 	if err := r.desk.DeclineOffer(ctx, a, of.OfferID); err != nil {
 		t.Fatal(err)
 	}
-	r.rec.next(t, a, "offer_withdrawn")
+	r.rec.Next(t, a, "offer_withdrawn")
 	if _, err := r.desk.SetState(ctx, a, "away", "lunch"); err != nil {
 		t.Fatal(err)
 	}
@@ -315,9 +197,10 @@ func TestRestartRestoresWaiting(t *testing.T) {
 	t.Parallel()
 	st := dbtest.New(t)
 	r := newRig(t, st, 1)
+	r.SeedDemoCustomers(t, 100)
 	ctx := context.Background()
 	var ids []contact.ID
-	for _, from := range []string{"+8613700137000", "+8613012345678", "+8613900139000"} {
+	for _, from := range []string{bronze, "+8613012345678", gold} {
 		c, err := r.desk.Accept(ctx, contact.Arrival{Channel: contact.Voice, From: contact.Identity{Value: from}})
 		if err != nil {
 			t.Fatal(err)
@@ -345,7 +228,7 @@ func TestRestartRestoresWaiting(t *testing.T) {
 	// The gold caller (last in) is still first once an agent is free.
 	r2.available(t, r2.agents[0])
 	var of offerFrame
-	json.Unmarshal(r2.rec.next(t, r2.agents[0], "offer"), &of)
+	json.Unmarshal(r2.rec.Next(t, r2.agents[0], "offer"), &of)
 	if of.Contact.ID != ids[2] {
 		t.Fatalf("first offer after restart: contact %d, want %d", of.Contact.ID, ids[2])
 	}

@@ -56,6 +56,9 @@ func (r *Recorder) ch(a contact.AgentID) chan Frame {
 	return r.frames[a]
 }
 
+// Frames is the agent's channel of frames not yet consumed.
+func (r *Recorder) Frames(a contact.AgentID) chan Frame { return r.ch(a) }
+
 // Send records a frame.
 func (r *Recorder) Send(a contact.AgentID, typ string, data any) error {
 	b, err := json.Marshal(data)
