@@ -7,9 +7,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"time"
 
 	agentui "github.com/contacthub/contacthub/agent-ui"
+	"github.com/contacthub/contacthub/contact"
+	"github.com/contacthub/contacthub/contact/email"
+	"github.com/contacthub/contacthub/contact/email/emailstore"
 	"github.com/contacthub/contacthub/internal/auth"
 	"github.com/contacthub/contacthub/internal/config"
 	"github.com/contacthub/contacthub/internal/customer"
@@ -18,6 +22,7 @@ import (
 	"github.com/contacthub/contacthub/internal/hub"
 	"github.com/contacthub/contacthub/internal/web"
 	"github.com/contacthub/contacthub/internal/webhook"
+	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/sync/errgroup"
@@ -58,12 +63,25 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 
+	// Channels.
+	mailCfg, err := email.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	mailCfg.Addr = cfg.SMTPAddr // -smtp-addr / CONTACTHUB_SMTP_ADDR; empty disables
+	mailCh, err := email.New(mailCfg, dsk, emailstore.New(e.store.Pool), log.With("component", "email"))
+	if err != nil {
+		return err
+	}
+	dsk.Register(contact.Email, mailCh)
+
 	srv := web.New(web.Deps{Store: e.store, Auth: authn, Log: log, Registry: reg, SecureCookies: cfg.SecureCookies})
 	web.MountCustomers(srv, customers)
 	web.MountDesk(srv, dsk)
 	web.MountAgentSocket(srv, agentHub)
 	web.MountUI(srv, agentui.Files)
 	web.MountWebhooks(srv)
+	srv.API.GET("/attachments/:ref", gin.WrapH(mailCh.AttachmentHandler()))
 	hooks := webhook.New(e.store, log.With("component", "webhook"))
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
@@ -83,6 +101,10 @@ func runServe(ctx context.Context, args []string) error {
 	g.Go(func() error { return dsk.Run(gctx) })
 	g.Go(func() error { return agentHub.Run(gctx) })
 	g.Go(func() error { return hooks.Run(gctx) })
+	if mailCfg.Addr != "" {
+		g.Go(func() error { return mailCh.ListenAndServe(gctx) })
+	}
+	g.Go(func() error { return mailCh.RunIMAP(gctx) })
 	g.Go(func() error { // expire old sessions
 		t := time.NewTicker(10 * time.Minute)
 		defer t.Stop()
