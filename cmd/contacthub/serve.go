@@ -14,6 +14,8 @@ import (
 	"github.com/contacthub/contacthub/contact"
 	"github.com/contacthub/contacthub/contact/email"
 	"github.com/contacthub/contacthub/contact/email/emailstore"
+	"github.com/contacthub/contacthub/contact/sms"
+	"github.com/contacthub/contacthub/contact/sms/smsstore"
 	"github.com/contacthub/contacthub/internal/auth"
 	"github.com/contacthub/contacthub/internal/config"
 	"github.com/contacthub/contacthub/internal/customer"
@@ -74,6 +76,15 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	dsk.Register(contact.Email, mailCh)
+	smsCfg, err := sms.ConfigFromEnv(os.Getenv, cfg.PublicURL)
+	if err != nil {
+		return err
+	}
+	smsCh, err := sms.New(smsCfg, dsk, smsstore.New(e.store.Pool), log.With("component", "sms"))
+	if err != nil {
+		return err
+	}
+	dsk.Register(contact.SMS, smsCh)
 
 	srv := web.New(web.Deps{Store: e.store, Auth: authn, Log: log, Registry: reg, SecureCookies: cfg.SecureCookies})
 	web.MountCustomers(srv, customers)
@@ -82,6 +93,11 @@ func runServe(ctx context.Context, args []string) error {
 	web.MountUI(srv, agentui.Files)
 	web.MountWebhooks(srv)
 	srv.API.GET("/attachments/:ref", gin.WrapH(mailCh.AttachmentHandler()))
+	// Provider webhooks: authenticated by their signatures, not sessions.
+	srv.Public.POST("/webhooks/sms/twilio", gin.WrapH(smsCh.TwilioHandler()))
+	srv.Public.POST("/webhooks/sms/twilio/status", gin.WrapH(smsCh.TwilioStatusHandler()))
+	srv.Public.POST("/webhooks/sms/generic", gin.WrapH(smsCh.GenericHandler()))
+	srv.AllowCrossOrigin("/webhooks/")
 	hooks := webhook.New(e.store, log.With("component", "webhook"))
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)

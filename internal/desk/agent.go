@@ -495,7 +495,7 @@ func (d *Desk) deliver(conv contact.Conversation, rec store.Contact, m contact.M
 		status = "failed"
 		d.log.Warn("deliver message", "contact_id", rec.ID, "message_id", m.ID, "err", err)
 	}
-	if err := d.st.SetMessageStatus(ctx, m.ID, status); err != nil {
+	if err := d.st.SetMessageStatusFrom(ctx, m.ID, "sending", status); err != nil {
 		d.log.Warn("message status", "message_id", m.ID, "err", err)
 	}
 	m.Status = status

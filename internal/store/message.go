@@ -115,6 +115,15 @@ func (s *Store) SetMessageStatus(ctx context.Context, id int64, status string) e
 	return nil
 }
 
+// SetMessageStatusFrom updates a message's status only while it is still
+// from (so a late "sent" does not overwrite a "delivered" callback).
+func (s *Store) SetMessageStatusFrom(ctx context.Context, id int64, from, to string) error {
+	if _, err := s.Pool.Exec(ctx, `UPDATE messages SET status = $3 WHERE id = $1 AND status = $2`, id, from, to); err != nil {
+		return fmt.Errorf("store: message status %d: %w", id, err)
+	}
+	return nil
+}
+
 // Note is an internal note on a contact.
 type Note struct {
 	ID        int64           `json:"id"`
