@@ -12,6 +12,7 @@ import (
 
 	agentui "github.com/contacthub/contacthub/agent-ui"
 	"github.com/contacthub/contacthub/contact"
+	"github.com/contacthub/contacthub/contact/chat"
 	"github.com/contacthub/contacthub/contact/email"
 	"github.com/contacthub/contacthub/contact/email/emailstore"
 	"github.com/contacthub/contacthub/contact/sms"
@@ -85,6 +86,26 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	dsk.Register(contact.SMS, smsCh)
+	chatCfg, err := chat.ConfigFromEnv(chat.Config{
+		Desk: dsk, Messages: e.store, Log: log.With("component", "chat"),
+		Position: dsk.Position,
+		OnTyping: func(id contact.ID) {
+			dsk.NotifyHandler(id, "typing", map[string]any{"contact_id": id, "who": "customer"})
+		},
+		OnReceipt: func(id contact.ID, msg int64, status string) {
+			dsk.NotifyHandler(id, "receipt", map[string]any{"contact_id": id, "message_id": msg, "status": status})
+		},
+		SendTranscript: mailCh.SendTranscript,
+	}, os.Getenv)
+	if err != nil {
+		return err
+	}
+	chatCh, err := chat.New(chatCfg)
+	if err != nil {
+		return err
+	}
+	dsk.Register(contact.Chat, chatCh)
+	dh.onFrame = agentFrames(dsk, chatCh)
 
 	srv := web.New(web.Deps{Store: e.store, Auth: authn, Log: log, Registry: reg, SecureCookies: cfg.SecureCookies})
 	web.MountCustomers(srv, customers)
@@ -98,6 +119,15 @@ func runServe(ctx context.Context, args []string) error {
 	srv.Public.POST("/webhooks/sms/twilio/status", gin.WrapH(smsCh.TwilioStatusHandler()))
 	srv.Public.POST("/webhooks/sms/generic", gin.WrapH(smsCh.GenericHandler()))
 	srv.AllowCrossOrigin("/webhooks/")
+	// The chat widget runs on customers' sites: cookie-less, its own
+	// signed visitor tokens and origin allow-list.
+	chatHandler := gin.WrapH(chatCh.Handler())
+	srv.Public.GET("/widget.js", chatHandler)
+	srv.Public.GET("/chat-demo", chatHandler)
+	srv.Public.POST("/chat/session", chatHandler)
+	srv.Public.OPTIONS("/chat/session", chatHandler)
+	srv.Public.GET("/ws/chat", chatHandler)
+	srv.AllowCrossOrigin("/chat/session")
 	hooks := webhook.New(e.store, log.With("component", "webhook"))
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
@@ -121,6 +151,7 @@ func runServe(ctx context.Context, args []string) error {
 		g.Go(func() error { return mailCh.ListenAndServe(gctx) })
 	}
 	g.Go(func() error { return mailCh.RunIMAP(gctx) })
+	g.Go(func() error { return chatCh.Run(gctx) })
 	g.Go(func() error { // expire old sessions
 		t := time.NewTicker(10 * time.Minute)
 		defer t.Stop()

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/contacthub/contacthub/contact"
+	"github.com/contacthub/contacthub/contact/chat"
 	"github.com/contacthub/contacthub/internal/desk"
 	"github.com/contacthub/contacthub/internal/hub"
 )
@@ -44,5 +45,25 @@ func (h *deskHub) AgentGone(ctx context.Context, id contact.AgentID)         { h
 func (h *deskHub) AgentMessage(ctx context.Context, id contact.AgentID, typ string, data json.RawMessage) {
 	if h.onFrame != nil {
 		h.onFrame(ctx, id, typ, data)
+	}
+}
+
+// agentFrames routes frames from the agents' consoles to the chat channel:
+// "typing" {contact_id} and "read" {contact_id, message_id}.
+func agentFrames(d *desk.Desk, c *chat.Adapter) func(context.Context, contact.AgentID, string, json.RawMessage) {
+	return func(_ context.Context, agent contact.AgentID, typ string, data json.RawMessage) {
+		var f struct {
+			ContactID contact.ID `json:"contact_id"`
+			MessageID int64      `json:"message_id"`
+		}
+		if json.Unmarshal(data, &f) != nil || f.ContactID == 0 || !d.Handles(agent, f.ContactID) {
+			return
+		}
+		switch typ {
+		case "typing":
+			c.AgentTyping(f.ContactID)
+		case "read":
+			c.MarkRead(f.ContactID, f.MessageID)
+		}
 	}
 }

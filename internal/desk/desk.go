@@ -93,6 +93,7 @@ type Desk struct {
 	// model recomputes satisfaction).
 	OnFeedback func(store.Feedback)
 	queues     map[contact.QueueName]routing.Queue
+	pos        *positions
 }
 
 type liveContact struct {
