@@ -18,11 +18,14 @@ import (
 	"github.com/contacthub/contacthub/contact/sms"
 	"github.com/contacthub/contacthub/contact/sms/smsstore"
 	"github.com/contacthub/contacthub/internal/auth"
+	"github.com/contacthub/contacthub/internal/board"
+	"github.com/contacthub/contacthub/internal/complaint"
 	"github.com/contacthub/contacthub/internal/config"
 	"github.com/contacthub/contacthub/internal/customer"
 	"github.com/contacthub/contacthub/internal/demo"
 	"github.com/contacthub/contacthub/internal/desk"
 	"github.com/contacthub/contacthub/internal/hub"
+	"github.com/contacthub/contacthub/internal/store"
 	"github.com/contacthub/contacthub/internal/web"
 	"github.com/contacthub/contacthub/internal/webhook"
 	"github.com/gin-gonic/gin"
@@ -113,6 +116,18 @@ func runServe(ctx context.Context, args []string) error {
 	web.MountAgentSocket(srv, agentHub)
 	web.MountUI(srv, agentui.Files)
 	web.MountWebhooks(srv)
+	complaints := complaint.New(e.store, complaint.DefaultConfig(), log.With("component", "complaint"))
+	web.MountComplaints(srv, complaints, dsk)
+	brd := board.New(e.store, dsk, log.With("component", "board"), board.Config{})
+	web.MountBoard(srv, brd, hub.Options{})
+	dsk.OnFeedback = func(f store.Feedback) {
+		if f.CustomerID == 0 {
+			return
+		}
+		if err := e.store.UpdateSatisfaction(context.Background(), f.CustomerID, customers.Config().Params(), time.Now()); err != nil {
+			log.Warn("update satisfaction", "customer_id", f.CustomerID, "err", err)
+		}
+	}
 	srv.API.GET("/attachments/:ref", gin.WrapH(mailCh.AttachmentHandler()))
 	// Provider webhooks: authenticated by their signatures, not sessions.
 	srv.Public.POST("/webhooks/sms/twilio", gin.WrapH(smsCh.TwilioHandler()))
@@ -152,6 +167,8 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	g.Go(func() error { return mailCh.RunIMAP(gctx) })
 	g.Go(func() error { return chatCh.Run(gctx) })
+	g.Go(func() error { return brd.Run(gctx) })
+	g.Go(func() error { return complaints.Watch(gctx, 30*time.Second, brd.NotifyOverdue) })
 	g.Go(func() error { // expire old sessions
 		t := time.NewTicker(10 * time.Minute)
 		defer t.Stop()

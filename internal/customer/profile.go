@@ -13,29 +13,29 @@ import (
 // Profile is the screen-pop payload: who the customer is and what they are
 // worth, in one JSON object.
 type Profile struct {
-	ID             contact.CustomerID    `json:"id"`
-	ExternalID     string                `json:"external_id"`
-	Name           string                `json:"name"`
-	Company        string                `json:"company"`
-	Language       string                `json:"language"`
-	Notes          string                `json:"notes"`
-	Identities     []store.Identity      `json:"identities"`
-	Tier           string                `json:"tier"`
-	TierPinned     bool                  `json:"tier_pinned"`
-	ValueScore     float64               `json:"value_score"`
-	CLV            float64               `json:"clv"`
-	RFM            RFM                   `json:"rfm"`
-	ABC            string                `json:"abc"`
-	KeyAccount     bool                  `json:"key_account"`
-	Lifecycle      string                `json:"lifecycle"`
-	Quadrant       string                `json:"quadrant"`
-	Satisfaction   *float64              `json:"satisfaction"`
-	LastCSAT       *int                  `json:"last_csat"`
-	Orders         store.OrderSummary    `json:"orders"`
-	RecentContacts []store.RecentContact `json:"recent_contacts"`
-	OpenComplaints []any                 `json:"open_complaints"`
-	Hint           string                `json:"hint"`
-	ComputedAt     *time.Time            `json:"computed_at"`
+	ID             contact.CustomerID       `json:"id"`
+	ExternalID     string                   `json:"external_id"`
+	Name           string                   `json:"name"`
+	Company        string                   `json:"company"`
+	Language       string                   `json:"language"`
+	Notes          string                   `json:"notes"`
+	Identities     []store.Identity         `json:"identities"`
+	Tier           string                   `json:"tier"`
+	TierPinned     bool                     `json:"tier_pinned"`
+	ValueScore     float64                  `json:"value_score"`
+	CLV            float64                  `json:"clv"`
+	RFM            RFM                      `json:"rfm"`
+	ABC            string                   `json:"abc"`
+	KeyAccount     bool                     `json:"key_account"`
+	Lifecycle      string                   `json:"lifecycle"`
+	Quadrant       string                   `json:"quadrant"`
+	Satisfaction   *float64                 `json:"satisfaction"`
+	LastCSAT       *int                     `json:"last_csat"`
+	Orders         store.OrderSummary       `json:"orders"`
+	RecentContacts []store.RecentContact    `json:"recent_contacts"`
+	OpenComplaints []store.ComplaintSummary `json:"open_complaints"`
+	Hint           string                   `json:"hint"`
+	ComputedAt     *time.Time               `json:"computed_at"`
 }
 
 // RFM scores; 0 and an empty cell for customers without orders.
@@ -63,11 +63,15 @@ func (s *Service) Profile(ctx context.Context, id contact.CustomerID) (Profile, 
 	if err != nil {
 		return Profile{}, fmt.Errorf("customer: profile: %w", err)
 	}
+	complaints, err := s.st.OpenComplaints(ctx, id)
+	if err != nil {
+		return Profile{}, fmt.Errorf("customer: profile: %w", err)
+	}
 	c := row.Customer
 	p := Profile{
 		ID: c.ID, ExternalID: c.ExternalID, Name: c.Name, Company: c.Company, Language: c.Language, Notes: c.Notes,
 		Identities: ids, TierPinned: c.PinnedTier != "", Orders: row.Orders, LastCSAT: row.LastCSAT,
-		RecentContacts: recent, OpenComplaints: []any{},
+		RecentContacts: recent, OpenComplaints: complaints,
 		Tier: TierBronze, ABC: "C", Lifecycle: "prospect", RFM: RFM{Segment: "none"},
 	}
 	if v := row.Value; v != nil {
