@@ -160,3 +160,7 @@ func (s *Server) limitBody(c *gin.Context) {
 func jsonError(c *gin.Context, code int, msg string) {
 	c.AbortWithStatusJSON(code, gin.H{"error": msg})
 }
+
+// Routes lists every registered route (the access-matrix test checks each
+// has an expected answer per role).
+func (s *Server) Routes() gin.RoutesInfo { return s.engine.Routes() }
