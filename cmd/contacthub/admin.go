@@ -9,6 +9,8 @@ import (
 	"runtime/debug"
 	"text/tabwriter"
 
+	"github.com/contacthub/contacthub/contact/voice"
+	"github.com/contacthub/contacthub/contact/voice/voicestore"
 	"github.com/contacthub/contacthub/internal/auth"
 	"github.com/contacthub/contacthub/internal/config"
 	"github.com/contacthub/contacthub/internal/demo"
@@ -61,7 +63,7 @@ func runMigrate(ctx context.Context, args []string) error {
 
 func runUser(ctx context.Context, args []string) error {
 	if len(args) == 0 || isFlag(args[0]) {
-		return errors.New("want a subcommand: user add --role R --name N [--password P] [--display-name D] | user list")
+		return errors.New("want a subcommand: user add --role R --name N [--password P] [--display-name D] | user sip-password --name N [--password P] | user list")
 	}
 	sub, args := args[0], args[1:]
 	switch sub {
@@ -94,6 +96,40 @@ func runUser(ctx context.Context, args []string) error {
 			fmt.Printf("password: %s\n", pw)
 		}
 		return nil
+	case "sip-password":
+		var name, password string
+		cfg, _, err := parseConfig("user sip-password", args, func(c *config.Config, fs *flag.FlagSet) {
+			c.RegisterDatabaseFlags(fs)
+			fs.StringVar(&name, "name", "", "login name of the agent; it is also the SIP username")
+			fs.StringVar(&password, "password", "", "SIP password (at least 8 characters); empty: generate one and print it")
+		})
+		if err != nil {
+			return err
+		}
+		if name == "" {
+			return errors.New("--name is required")
+		}
+		vcfg, err := voice.ConfigFromEnv(os.Getenv)
+		if err != nil {
+			return err
+		}
+		e, err := open(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer e.close()
+		generated := password == ""
+		if generated {
+			password = auth.GeneratePassword()
+		}
+		if err := voicestore.New(e.store.Pool).SetPassword(ctx, name, password, vcfg.Realm); err != nil {
+			return err
+		}
+		fmt.Printf("SIP account %q set (realm %q): point the phone at this server with username %s\n", name, vcfg.Realm, name)
+		if generated {
+			fmt.Printf("password: %s\n", password)
+		}
+		return nil
 	case "list":
 		cfg, _, err := parseConfig("user list", args, func(c *config.Config, fs *flag.FlagSet) { c.RegisterDatabaseFlags(fs) })
 		if err != nil {
@@ -115,7 +151,7 @@ func runUser(ctx context.Context, args []string) error {
 		}
 		return tw.Flush()
 	default:
-		return fmt.Errorf("unknown user subcommand %q: want add or list", sub)
+		return fmt.Errorf("unknown user subcommand %q: want add, sip-password or list", sub)
 	}
 }
 

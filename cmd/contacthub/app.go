@@ -13,6 +13,8 @@ import (
 	"github.com/contacthub/contacthub/contact/email/emailstore"
 	"github.com/contacthub/contacthub/contact/sms"
 	"github.com/contacthub/contacthub/contact/sms/smsstore"
+	"github.com/contacthub/contacthub/contact/voice"
+	"github.com/contacthub/contacthub/contact/voice/voicestore"
 	"github.com/contacthub/contacthub/internal/auth"
 	"github.com/contacthub/contacthub/internal/board"
 	"github.com/contacthub/contacthub/internal/complaint"
@@ -93,6 +95,29 @@ func assemble(ctx context.Context, cfg config.Config, st *store.Store, authn *au
 	}
 	dsk.Register(contact.Chat, chatCh)
 	dh.onFrame = agentFrames(dsk, chatCh)
+	var voiceCh *voice.Server
+	if cfg.SIPAddr != "" {
+		voiceCfg, err := voice.ConfigFromEnv(os.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		voiceCfg.Addr = cfg.SIPAddr
+		voiceCh, err = voice.New(voiceCfg, dsk, voicestore.New(st.Pool), log.With("component", "voice"))
+		if err != nil {
+			return nil, err
+		}
+		voiceCh.OnAgentLegFailed = func(ctx context.Context, c contact.Contact, agent contact.AgentID, reason string) {
+			// The agent's phone did not answer: the caller goes back to the
+			// queue (keeping the original enqueue time) and waits on hold.
+			if err := dsk.Transfer(ctx, agent, c.ID, c.Queue, 0, "agent phone: "+reason); err != nil {
+				log.Warn("requeue after agent leg failed", "contact_id", c.ID, "agent_id", agent, "reason", reason, "err", err)
+			}
+		}
+		voiceCh.OnCallback = dsk.RequestCallback
+		dsk.Register(contact.Voice, voiceCh)
+		desk.PhoneRegistered = voiceCh.Registered
+		a.runners = append(a.runners, voiceCh.Run)
+	}
 
 	srv := web.New(web.Deps{Store: st, Auth: authn, Log: log, Registry: reg, SecureCookies: cfg.SecureCookies})
 	web.MountCustomers(srv, customers)

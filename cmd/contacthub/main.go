@@ -29,7 +29,7 @@ type command struct {
 var commands = map[string]command{
 	"serve":    {"run the server (default)", runServe},
 	"migrate":  {"apply database migrations (-status to list them)", runMigrate},
-	"user":     {"manage users: user add --role R --name N [--password P], user list", runUser},
+	"user":     {"manage users: user add --role R --name N [--password P], user sip-password, user list", runUser},
 	"demo":     {"seed demo users and data, print the demo credentials", runDemo},
 	"version":  {"print the version", runVersion},
 	"loadtest": {"drive a running server: loadtest desk -agents N -rate R -duration D", runLoadtest},

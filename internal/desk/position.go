@@ -1,6 +1,8 @@
 package desk
 
 import (
+	"context"
+	"fmt"
 	"time"
 
 	"github.com/contacthub/contacthub/contact"
@@ -83,4 +85,13 @@ func (d *Desk) Handles(agent contact.AgentID, id contact.ID) bool {
 	defer d.mu.Unlock()
 	lc := d.open[id]
 	return lc != nil && lc.rec.AgentID == agent && (lc.rec.State == contact.Active || lc.rec.State == contact.WrapUp)
+}
+
+// RequestCallback keeps a waiting caller's place without holding the line:
+// the contact stays queued and is offered as a callback.
+func (d *Desk) RequestCallback(ctx context.Context, id contact.ID) error {
+	if _, err := d.eng.RequestCallback(id, d.now()); err != nil {
+		return fmt.Errorf("%w: callback for contact %d: %v", ErrWrongState, id, err)
+	}
+	return d.sync(ctx)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -246,7 +247,7 @@ type CSATPoint struct {
 // CSATTrend returns the daily average CSAT from since, in loc's days.
 func (s *Store) CSATTrend(ctx context.Context, since time.Time, loc *time.Location) ([]CSATPoint, error) {
 	rows, err := s.Pool.Query(ctx, `SELECT to_char(date_trunc('day', created_at AT TIME ZONE $2), 'YYYY-MM-DD') AS d,
-		avg(csat)::float8, count(*) FROM feedback WHERE created_at >= $1 AND csat IS NOT NULL GROUP BY d ORDER BY d`, since, loc.String())
+		avg(csat)::float8, count(*) FROM feedback WHERE created_at >= $1 AND csat IS NOT NULL GROUP BY d ORDER BY d`, since, pgZone(loc))
 	if err != nil {
 		return nil, fmt.Errorf("store: csat trend: %w", err)
 	}
@@ -415,4 +416,22 @@ func (s *Store) AgentFactsBetween(ctx context.Context, from, to time.Time, fcrWi
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// pgZone names loc for PostgreSQL's AT TIME ZONE. Go calls the process's
+// zone "Local", which PostgreSQL does not know: use $TZ or the name
+// /etc/localtime points at, else UTC.
+func pgZone(loc *time.Location) string {
+	if n := loc.String(); n != "Local" && n != "" {
+		return n
+	}
+	if tz := strings.TrimPrefix(os.Getenv("TZ"), ":"); tz != "" {
+		return tz
+	}
+	if target, err := os.Readlink("/etc/localtime"); err == nil {
+		if _, name, ok := strings.Cut(target, "zoneinfo/"); ok {
+			return name
+		}
+	}
+	return "UTC"
 }
