@@ -481,8 +481,13 @@ func (d *Desk) Reply(ctx context.Context, agent contact.AgentID, id contact.ID, 
 	if err != nil {
 		return contact.Message{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
+	d.mu.Lock()
+	if lc := d.open[id]; lc != nil && lc.msgs != nil {
+		lc.msgs = append(lc.msgs, m)
+	}
+	d.mu.Unlock()
 	if conv != nil {
-		go d.deliver(conv, rec, m)
+		d.enqueueDelivery(conv, rec, m)
 	}
 	return m, nil
 }

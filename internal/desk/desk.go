@@ -71,6 +71,9 @@ type Desk struct {
 	now    func() time.Time
 	grace  time.Duration
 
+	obmu     sync.Mutex
+	outboxes map[contact.ID]*outbox
+
 	chmu     sync.RWMutex
 	channels map[contact.Channel]contact.Conversation
 
@@ -99,6 +102,9 @@ type Desk struct {
 type liveContact struct {
 	rec     store.Contact
 	profile any
+	// msgs caches the conversation since arrival (nil: unknown, e.g. after
+	// a restart), so a screen-pop on accept needs no query.
+	msgs []contact.Message
 }
 
 type agentInfo struct {
@@ -128,8 +134,8 @@ func New(st *store.Store, cust Customers, notify Notifier, log *slog.Logger, o O
 	}
 	d := &Desk{
 		st: st, cust: cust, notify: notify, log: log, policy: o.Policy, now: o.Now, grace: o.Grace,
-		channels: map[contact.Channel]contact.Conversation{},
-		wake:     make(chan struct{}, 1), flushed: make(chan struct{}),
+		channels: map[contact.Channel]contact.Conversation{}, outboxes: map[contact.ID]*outbox{},
+		wake: make(chan struct{}, 1), flushed: make(chan struct{}),
 		open: map[contact.ID]*liveContact{}, offers: map[routing.OfferID]routing.Offer{},
 		agents: map[contact.AgentID]*agentInfo{}, connected: map[contact.AgentID]bool{},
 		queues: map[contact.QueueName]routing.Queue{},
@@ -486,8 +492,12 @@ func (d *Desk) accept(ctx context.Context, a contact.Arrival) (store.Contact, bo
 			d.log.Warn("profile for screen-pop", "customer_id", saved.CustomerID, "err", err)
 		}
 	}
+	msgs := []contact.Message{}
+	if first != nil {
+		msgs = append(msgs, *first)
+	}
 	d.mu.Lock()
-	d.open[saved.ID] = &liveContact{rec: saved, profile: profile}
+	d.open[saved.ID] = &liveContact{rec: saved, profile: profile, msgs: msgs}
 	d.mu.Unlock()
 	_, err = d.eng.Enqueue(routing.Item{
 		Contact: saved.ID, Channel: saved.Channel, Queue: saved.Queue, Priority: saved.Priority, Tier: tier,
@@ -530,8 +540,13 @@ func (d *Desk) AddInbound(ctx context.Context, id contact.ID, m contact.Message)
 	}
 	d.mu.Lock()
 	var agent contact.AgentID
-	if lc := d.open[id]; lc != nil && (lc.rec.State == contact.Active || lc.rec.State == contact.WrapUp) {
-		agent = lc.rec.AgentID
+	if lc := d.open[id]; lc != nil {
+		if lc.msgs != nil {
+			lc.msgs = append(lc.msgs, saved)
+		}
+		if lc.rec.State == contact.Active || lc.rec.State == contact.WrapUp {
+			agent = lc.rec.AgentID
+		}
 	}
 	d.mu.Unlock()
 	if agent != 0 {

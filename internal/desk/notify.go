@@ -35,13 +35,17 @@ func (d *Desk) notifyEvent(ctx context.Context, ev routing.Event) {
 		if err != nil {
 			return
 		}
-		msgs, _ := d.st.Messages(ctx, ev.Contact, 0)
+		d.mu.Lock()
+		rec, profile := lc.rec, lc.profile
+		msgs := append([]contact.Message(nil), lc.msgs...)
+		known := lc.msgs != nil
+		d.mu.Unlock()
+		if !known {
+			msgs, _ = d.st.Messages(ctx, ev.Contact, 0)
+		}
 		if msgs == nil {
 			msgs = []contact.Message{}
 		}
-		d.mu.Lock()
-		rec, profile := lc.rec, lc.profile
-		d.mu.Unlock()
 		d.send(ev.Agent, "contact_assigned", map[string]any{"contact": rec, "profile": profile, "messages": msgs})
 		if conv := d.channel(rec.Channel); conv != nil {
 			go func() {

@@ -100,18 +100,33 @@ func (s *Store) InsertContact(ctx context.Context, c Contact, first *contact.Mes
 	if err != nil {
 		return Contact{}, false, fmt.Errorf("store: insert contact: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO contact_events (contact_id, kind, queue, at, data) VALUES ($1, 'created', $2, $3, '{}')`,
-		out.ID, out.Queue, out.CreatedAt); err != nil {
+	// The event, the webhook outbox rows and the first message go in one
+	// round trip.
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO contact_events (contact_id, kind, queue, at, data) VALUES ($1, 'created', $2, $3, '{}')`,
+		out.ID, out.Queue, out.CreatedAt)
+	b.Queue(enqueueWebhookSQL, WebhookEvents["created"], out.CreatedAt, int64(out.ID))
+	if first != nil {
+		first.ContactID = out.ID
+		queueMessage(b, first)
+	}
+	br := tx.SendBatch(ctx, b)
+	if _, err := br.Exec(); err != nil {
+		br.Close()
 		return Contact{}, false, fmt.Errorf("store: insert contact event: %w", err)
 	}
-	if _, err := tx.Exec(ctx, enqueueWebhookSQL, WebhookEvents["created"], out.CreatedAt, int64(out.ID)); err != nil {
+	if _, err := br.Exec(); err != nil {
+		br.Close()
 		return Contact{}, false, fmt.Errorf("store: insert contact webhook: %w", err)
 	}
 	if first != nil {
-		first.ContactID = out.ID
-		if _, err := insertMessage(ctx, tx, first); err != nil {
-			return Contact{}, false, err
+		if err := br.QueryRow().Scan(&first.ID); err != nil {
+			br.Close()
+			return Contact{}, false, fmt.Errorf("store: insert first message: %w", err)
 		}
+	}
+	if err := br.Close(); err != nil {
+		return Contact{}, false, fmt.Errorf("store: insert contact: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return Contact{}, false, fmt.Errorf("store: insert contact: commit: %w", err)

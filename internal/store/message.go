@@ -15,11 +15,12 @@ type msgQuerier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-func insertMessage(ctx context.Context, q msgQuerier, m *contact.Message) (contact.Message, error) {
-	atts, err := json.Marshal(m.Attachments)
-	if err != nil {
-		return contact.Message{}, fmt.Errorf("store: insert message: %w", err)
-	}
+const insertMessageSQL = `INSERT INTO messages (contact_id, direction, agent_id, body, external_id, attachments, status, created_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`
+
+// messageArgs completes m with defaults and returns insertMessageSQL's arguments.
+func messageArgs(m *contact.Message) []any {
+	atts, _ := json.Marshal(m.Attachments)
 	if m.Attachments == nil {
 		atts = []byte("[]")
 	}
@@ -35,11 +36,16 @@ func insertMessage(ctx context.Context, q msgQuerier, m *contact.Message) (conta
 	if m.CreatedAt.IsZero() {
 		m.CreatedAt = time.Now()
 	}
+	return []any{m.ContactID, m.Direction, agent, m.Body, ext, atts, m.Status, m.CreatedAt}
+}
+
+// queueMessage adds the INSERT of m (RETURNING id) to a batch.
+func queueMessage(b *pgx.Batch, m *contact.Message) { b.Queue(insertMessageSQL, messageArgs(m)...) }
+
+func insertMessage(ctx context.Context, q msgQuerier, m *contact.Message) (contact.Message, error) {
+	args := messageArgs(m)
 	out := *m
-	err = q.QueryRow(ctx, `INSERT INTO messages (contact_id, direction, agent_id, body, external_id, attachments, status, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		m.ContactID, m.Direction, agent, m.Body, ext, atts, m.Status, m.CreatedAt).Scan(&out.ID)
-	if err != nil {
+	if err := q.QueryRow(ctx, insertMessageSQL, args...).Scan(&out.ID); err != nil {
 		return contact.Message{}, fmt.Errorf("store: insert message: %w", err)
 	}
 	return out, nil
