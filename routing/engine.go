@@ -1182,7 +1182,12 @@ func (e *Engine) matchContact(c *waiting) {
 	if len(cands) == 0 {
 		return
 	}
-	if len(cands) > 1 {
+	// Strategies compare with ID tie-breaks, so their choice does not depend
+	// on the order of candidates; only ring_all (offer order) and external
+	// (user code, promised sorted input) need them sorted. Skipping the sort
+	// keeps an arrival O(free agents) instead of O(n log n).
+	sorted := q.ring || q.cfg.Strategy == StrategyExternal
+	if sorted && len(cands) > 1 {
 		sort.Sort(candSorter{cands, agents})
 	}
 	view := ContactView{
@@ -1191,7 +1196,17 @@ func (e *Engine) matchContact(c *waiting) {
 	}
 	e.ids = q.strat.Choose(e.ids[:0], view, cands)
 	for _, id := range e.ids {
-		i := sort.Search(len(cands), func(i int) bool { return cands[i].ID >= id })
+		i := len(cands)
+		if sorted {
+			i = sort.Search(len(cands), func(i int) bool { return cands[i].ID >= id })
+		} else {
+			for j := range cands {
+				if cands[j].ID == id {
+					i = j
+					break
+				}
+			}
+		}
 		if i == len(cands) || cands[i].ID != id {
 			continue
 		}

@@ -47,7 +47,9 @@ type AgentView struct {
 
 // Strategy picks which of the free eligible agents get a contact. Choose
 // appends to dst the chosen agents, best first, and returns it; candidates
-// are sorted by ID and never empty. The engine offers the contact to the
+// are never empty, and sorted by ID for ring_all and external queues only
+// (other strategies must break ties by ID themselves, so that the choice
+// does not depend on the order). The engine offers the contact to the
 // first chosen agent, or to all of them for a strategy whose RingAll
 // reports true. Returning nothing leaves the contact waiting. A Strategy
 // is called under the engine's lock and may keep state (round robin).

@@ -180,6 +180,14 @@ func (b *Board) Run(ctx context.Context) error {
 		if err := b.tail(ctx); err != nil && ctx.Err() == nil {
 			b.log.Warn("board: tail events", "err", err)
 		}
+		// Building the board costs CPU that a busy desk needs: with no
+		// supervisor watching, refresh it only every 10 s (for the REST view).
+		b.mu.Lock()
+		idle := len(b.conns) == 0 && now.Sub(b.lastTick) < 10*time.Second
+		b.mu.Unlock()
+		if idle {
+			continue
+		}
 		b.Tick(ctx, now)
 	}
 }
