@@ -74,7 +74,7 @@ func (h *deskHandlers) deskError(c *gin.Context, err error) {
 		jsonError(c, http.StatusNotFound, err.Error())
 	case errors.Is(err, desk.ErrForbidden):
 		jsonError(c, http.StatusForbidden, err.Error())
-	case errors.Is(err, contact.ErrInvalid):
+	case errors.Is(err, contact.ErrInvalid), errors.Is(err, desk.ErrInvalid):
 		jsonError(c, http.StatusBadRequest, err.Error())
 	case errors.Is(err, desk.ErrWrongState):
 		jsonError(c, http.StatusConflict, err.Error())

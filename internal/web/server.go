@@ -27,6 +27,11 @@ type Deps struct {
 	SecureCookies bool
 	// MaxBodyBytes bounds request bodies (default 1 MiB).
 	MaxBodyBytes int64
+	// TrustedProxies are the addresses or CIDRs of reverse proxies whose
+	// X-Forwarded-For / X-Real-IP name the client (for the login rate
+	// limit and logs). Empty: none; the client is the TCP peer, so a
+	// caller cannot pick its own address by sending those headers.
+	TrustedProxies []string
 }
 
 // Server is the HTTP router with its route groups, so each feature mounts
@@ -60,6 +65,10 @@ func New(d Deps) *Server {
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{deps: d, engine: gin.New(), coop: http.NewCrossOriginProtection()}
 	s.engine.ContextWithFallback = true
+	if err := s.engine.SetTrustedProxies(d.TrustedProxies); err != nil {
+		d.Log.Error("trusted proxies ignored: trusting none", "err", err)
+		_ = s.engine.SetTrustedProxies(nil)
+	}
 	s.engine.HandleMethodNotAllowed = true
 	s.reqs = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "contacthub_http_requests_total", Help: "HTTP requests by route and status code.",
