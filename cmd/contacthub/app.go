@@ -41,6 +41,20 @@ type app struct {
 // assemble builds and wires every component. The desk is started (open
 // contacts restored) before it returns; nothing listens yet.
 func assemble(ctx context.Context, cfg config.Config, st *store.Store, authn *auth.Service, customers *customer.Service, log *slog.Logger) (*app, error) {
+	a, err := wire(ctx, cfg, st, authn, customers, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.desk.Start(ctx); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// wire is assemble without starting the desk: a cluster standby wires
+// everything at start but restores the desk only once it is the leader
+// (docs/SCALING.md).
+func wire(ctx context.Context, cfg config.Config, st *store.Store, authn *auth.Service, customers *customer.Service, log *slog.Logger) (*app, error) {
 	a := &app{}
 	var err error
 	reg := prometheus.NewRegistry()
@@ -51,9 +65,6 @@ func assemble(ctx context.Context, cfg config.Config, st *store.Store, authn *au
 	agentHub := hub.New(dh, log.With("component", "hub"), hub.Options{})
 	dsk := desk.New(st, desk.CustomerModel(customers), hubNotifier{agentHub}, log.With("component", "desk"), desk.Options{})
 	dh.d = dsk
-	if err := dsk.Start(ctx); err != nil {
-		return nil, err
-	}
 
 	// Channels.
 	mailCfg, err := email.ConfigFromEnv(os.Getenv)
@@ -119,7 +130,7 @@ func assemble(ctx context.Context, cfg config.Config, st *store.Store, authn *au
 		a.runners = append(a.runners, voiceCh.Run)
 	}
 
-	srv := web.New(web.Deps{Store: st, Auth: authn, Log: log, Registry: reg, SecureCookies: cfg.SecureCookies})
+	srv := web.New(web.Deps{Store: st, Auth: authn, Log: log, Registry: reg, SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies})
 	web.MountCustomers(srv, customers)
 	web.MountDesk(srv, dsk)
 	web.MountAgentSocket(srv, agentHub)

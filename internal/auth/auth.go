@@ -84,12 +84,12 @@ func (s *Service) Session(ctx context.Context, token string) (store.User, error)
 	if u, ok := s.cache.get(string(h), now); ok {
 		return u, nil
 	}
-	u, err := s.st.SessionUser(ctx, h, now)
+	u, expires, err := s.st.Session(ctx, h, now)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.User{}, ErrUnauthenticated
 	}
 	if err == nil {
-		s.cache.put(string(h), u, now)
+		s.cache.put(string(h), u, now, expires)
 	}
 	return u, err
 }

@@ -36,7 +36,8 @@ func (c *sessionCache) get(key string, now time.Time) (store.User, bool) {
 	return e.u, true
 }
 
-func (c *sessionCache) put(key string, u store.User, now time.Time) {
+// put remembers u for ttl, but never past the session's own expiry.
+func (c *sessionCache) put(key string, u store.User, now, expires time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.m) > 50000 {
@@ -46,7 +47,11 @@ func (c *sessionCache) put(key string, u store.User, now time.Time) {
 			}
 		}
 	}
-	c.m[key] = cachedSession{u: u, until: now.Add(c.ttl)}
+	until := now.Add(c.ttl)
+	if expires.Before(until) {
+		until = expires
+	}
+	c.m[key] = cachedSession{u: u, until: until}
 }
 
 func (c *sessionCache) drop(key string) {

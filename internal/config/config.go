@@ -44,6 +44,12 @@ type Config struct {
 	Demo bool
 	// PprofAddr serves net/http/pprof on a separate listener (empty: off).
 	PprofAddr string
+	// Cluster makes this node one of several on a shared DATABASE_URL: only
+	// the holder of the leader lock routes (docs/SCALING.md).
+	Cluster bool
+	// TrustedProxies are reverse proxies whose X-Forwarded-For names the
+	// client (comma-separated IPs or CIDRs). Empty: none.
+	TrustedProxies []string
 }
 
 // Default returns the configuration used when nothing is set.
@@ -88,6 +94,16 @@ func FromEnv(getenv func(string) string) Config {
 	if v := getenv("CONTACTHUB_SECURE_COOKIES"); v != "" {
 		c.SecureCookies, _ = strconv.ParseBool(v)
 	}
+	if v := getenv("CONTACTHUB_CLUSTER"); v != "" {
+		c.Cluster, _ = strconv.ParseBool(v)
+	}
+	if v := getenv("CONTACTHUB_TRUSTED_PROXIES"); v != "" {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				c.TrustedProxies = append(c.TrustedProxies, p)
+			}
+		}
+	}
 	if v := getenv("CONTACTHUB_DEMO"); v != "" {
 		c.Demo, _ = strconv.ParseBool(v)
 	}
@@ -114,6 +130,7 @@ func (c *Config) RegisterServeFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "login session lifetime (env CONTACTHUB_SESSION_TTL)")
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", c.SecureCookies, "mark session cookies Secure, for HTTPS (env CONTACTHUB_SECURE_COOKIES)")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "seed demo users and data at start (env CONTACTHUB_DEMO)")
+	fs.BoolVar(&c.Cluster, "cluster", c.Cluster, "one of several nodes on a shared DATABASE_URL: only the leader-lock holder routes (env CONTACTHUB_CLUSTER; docs/SCALING.md)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", c.PprofAddr, "serve Go profiling on this address, e.g. 127.0.0.1:6060 (env CONTACTHUB_PPROF_ADDR; off by default)")
 }
 
@@ -147,6 +164,16 @@ func (c *Config) Validate() error {
 	}
 	if len(c.DefaultRegion) != 2 {
 		errs = append(errs, fmt.Errorf("config: default region %q: want a two-letter country code such as CN", c.DefaultRegion))
+	}
+	for _, p := range c.TrustedProxies {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				errs = append(errs, fmt.Errorf("config: trusted proxy %q: want an IP or CIDR", p))
+			}
+		}
+	}
+	if c.Cluster && c.DatabaseURL == "" {
+		errs = append(errs, errors.New("config: -cluster needs DATABASE_URL (a PostgreSQL shared by the nodes)"))
 	}
 	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
 		errs = append(errs, fmt.Errorf("config: public URL %q: want http(s)://host[:port]", c.PublicURL))

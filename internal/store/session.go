@@ -20,17 +20,27 @@ func (s *Store) CreateSession(ctx context.Context, tokenHash []byte, userID int6
 
 // SessionUser returns the enabled user owning an unexpired session, or ErrNotFound.
 func (s *Store) SessionUser(ctx context.Context, tokenHash []byte, now time.Time) (User, error) {
-	u, err := scanUser(s.Pool.QueryRow(ctx, `
-		SELECT u.id, u.name, u.display_name, u.role, u.password_hash, u.disabled, u.created_at
+	u, _, err := s.Session(ctx, tokenHash, now)
+	return u, err
+}
+
+// Session returns the enabled user owning an unexpired session and when
+// the session expires, or ErrNotFound.
+func (s *Store) Session(ctx context.Context, tokenHash []byte, now time.Time) (User, time.Time, error) {
+	var u User
+	var expires time.Time
+	err := s.Pool.QueryRow(ctx, `
+		SELECT u.id, u.name, u.display_name, u.role, u.password_hash, u.disabled, u.created_at, s.expires_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.disabled`, tokenHash, now))
+		WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.disabled`, tokenHash, now).
+		Scan(&u.ID, &u.Name, &u.DisplayName, &u.Role, &u.PasswordHash, &u.Disabled, &u.CreatedAt, &expires)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return User{}, fmt.Errorf("store: session: %w", ErrNotFound)
+		return User{}, time.Time{}, fmt.Errorf("store: session: %w", ErrNotFound)
 	}
 	if err != nil {
-		return User{}, fmt.Errorf("store: session: %w", err)
+		return User{}, time.Time{}, fmt.Errorf("store: session: %w", err)
 	}
-	return u, nil
+	return u, expires, nil
 }
 
 // DeleteSession ends a session.
