@@ -32,7 +32,7 @@ var commands = map[string]command{
 	"user":     {"manage users: user add --role R --name N [--password P], user sip-password, user list", runUser},
 	"demo":     {"seed demo users and data, print the demo credentials", runDemo},
 	"version":  {"print the version", runVersion},
-	"loadtest": {"drive a running server: loadtest desk -agents N -rate R -duration D", runLoadtest},
+	"loadtest": {"drive a running server: loadtest desk|mixed [flags] (mixed: voice, chat, SMS, email at once)", runLoadtest},
 	"import":   {"import customers|orders FILE.csv (header row; see package importer)", runImport},
 	"tiers":    {"recompute customer values and tiers", runTiers},
 }

@@ -321,6 +321,11 @@ func (s *Server) Addr() string { return net.JoinHostPort(s.host.String(), strcon
 // Port is the SIP port bound (UDP and TCP).
 func (s *Server) Port() int { return s.port }
 
+// EndsWithProcess tells the desk that calls do not survive a restart:
+// their dialogs and media live in this process, so the calls left open by
+// a crashed process are ended (abandoned or wrapped up) at start.
+func (s *Server) EndsWithProcess() bool { return true }
+
 // Registered reports whether the agent's phone has a live registration
 // (for the console's indicator: desk.PhoneRegistered = srv.Registered).
 func (s *Server) Registered(agent contact.AgentID) bool { return s.reg.registered(agent) }

@@ -56,6 +56,14 @@ func (d *Desk) Start(ctx context.Context) error {
 	assigned := map[contact.AgentID][]routing.Assignment{}
 	var waiting []routing.WaitingContact
 	now := d.now()
+	d.chmu.Lock()
+	d.restored = map[contact.Channel][]contact.ID{}
+	for _, c := range open {
+		if c.State != contact.WrapUp {
+			d.restored[c.Channel] = append(d.restored[c.Channel], c.ID)
+		}
+	}
+	d.chmu.Unlock()
 	d.mu.Lock()
 	for _, c := range open {
 		d.open[c.ID] = &liveContact{rec: c}
@@ -93,6 +101,9 @@ func (d *Desk) Start(ctx context.Context) error {
 	if err != nil {
 		d.log.Warn("restore: some contacts or agents could not be restored", "err", err)
 	}
+	d.chmu.Lock()
+	d.endLeftOversLocked() // channels registered before Start
+	d.chmu.Unlock()
 	d.log.Info("desk started", "queues", len(queueNames), "agents", len(statuses), "waiting", len(waiting),
 		"in_progress", len(open)-len(waiting))
 	return nil

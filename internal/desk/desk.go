@@ -76,6 +76,9 @@ type Desk struct {
 
 	chmu     sync.RWMutex
 	channels map[contact.Channel]contact.Conversation
+	// restored: open contacts found at Start, by channel, until their
+	// channel is registered (see EndsWithProcess).
+	restored map[contact.Channel][]contact.ID
 
 	// pipeline
 	pmu     sync.Mutex
@@ -152,6 +155,42 @@ func (d *Desk) Register(ch contact.Channel, c contact.Conversation) {
 	d.chmu.Lock()
 	defer d.chmu.Unlock()
 	d.channels[ch] = c
+	d.endLeftOversLocked()
+}
+
+// endLeftOversLocked starts ending the restored contacts of registered
+// channels whose conversations end with the process, whichever of Start
+// and Register comes first. d.chmu is held.
+func (d *Desk) endLeftOversLocked() {
+	for ch, ids := range d.restored {
+		if e, ok := d.channels[ch].(endsWithProcess); ok && e.EndsWithProcess() {
+			delete(d.restored, ch)
+			go d.endRestored(ch, ids)
+		}
+	}
+}
+
+// endsWithProcess is implemented by channels whose conversations cannot
+// outlive the process (a SIP call's dialog and media live in memory): the
+// open contacts of such a channel found at Start are over, however they
+// were left (crash, SIGKILL).
+type endsWithProcess interface{ EndsWithProcess() bool }
+
+// endRestored ends contacts restored at Start whose conversations died
+// with the previous process: waiting ones are abandoned, answered ones go
+// to wrap-up, so nothing waits for an agent forever.
+func (d *Desk) endRestored(ch contact.Channel, ids []contact.ID) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	n := 0
+	for _, id := range ids {
+		if err := d.CustomerEnded(ctx, id); err != nil {
+			d.log.Warn("end contact left over from the previous process", "contact_id", id, "channel", ch, "err", err)
+			continue
+		}
+		n++
+	}
+	d.log.Info("contacts left over from the previous process ended", "channel", ch, "count", n)
 }
 
 func (d *Desk) channel(ch contact.Channel) contact.Conversation {

@@ -233,3 +233,53 @@ func TestRestartRestoresWaiting(t *testing.T) {
 		t.Fatalf("first offer after restart: contact %d, want %d", of.Contact.ID, ids[2])
 	}
 }
+
+// deadCalls is a voice channel whose calls died with the previous process.
+type deadCalls struct{}
+
+func (deadCalls) Deliver(context.Context, contact.Contact, contact.Message) error { return nil }
+func (deadCalls) Connect(context.Context, contact.Contact, contact.AgentID, string) error {
+	return nil
+}
+func (deadCalls) Hangup(context.Context, contact.Contact) error { return nil }
+func (deadCalls) EndsWithProcess() bool                         { return true }
+
+// TestRestartEndsDeadCalls: after a crash, calls that were waiting are
+// abandoned (counted) once the voice channel registers, instead of
+// waiting forever; contacts of other channels keep their place.
+func TestRestartEndsDeadCalls(t *testing.T) {
+	t.Parallel()
+	st := dbtest.New(t)
+	r := newRig(t, st, 1)
+	ctx := context.Background()
+	call, err := r.desk.Accept(ctx, contact.Arrival{Channel: contact.Voice, From: contact.Identity{Value: bronze}, ExternalID: "dead-call"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chat, err := r.desk.Accept(ctx, contact.Arrival{Channel: contact.Chat, From: contact.Identity{Kind: "chat", Value: "v1"}, ExternalID: "live-chat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.stop()
+
+	r2 := newRig(t, st, 1)
+	r2.desk.Register(contact.Voice, deadCalls{})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := st.ContactByID(ctx, call.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.State == contact.Abandoned {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dead call is %s after restart, want abandoned", c.State)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	snap := r2.desk.Engine().Snapshot()
+	if len(snap.Contacts) != 1 || snap.Contacts[0].Contact != chat.ID {
+		t.Fatalf("waiting after restart: %+v, want only the chat %d", snap.Contacts, chat.ID)
+	}
+}
