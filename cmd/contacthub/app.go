@@ -100,6 +100,13 @@ func wire(ctx context.Context, cfg config.Config, st *store.Store, authn *auth.S
 	if err != nil {
 		return nil, err
 	}
+	if len(chatCfg.Secret) == 0 {
+		// Without CONTACTHUB_CHAT_SECRET, a key kept in the database: visitor
+		// tokens survive restarts and work on every node.
+		if chatCfg.Secret, err = st.Secret(ctx, "chat_visitor_token", 32); err != nil {
+			return nil, err
+		}
+	}
 	chatCh, err := chat.New(chatCfg)
 	if err != nil {
 		return nil, err

@@ -97,3 +97,21 @@ func TestRoles(t *testing.T) {
 		}
 	}
 }
+
+func TestSecretIsStable(t *testing.T) {
+	t.Parallel()
+	st := dbtest.New(t)
+	ctx := context.Background()
+	a, err := st.Secret(ctx, "chat_token", 32)
+	if err != nil || len(a) != 32 {
+		t.Fatalf("first: %x %v", a, err)
+	}
+	b, err := st.Secret(ctx, "chat_token", 32)
+	if err != nil || string(a) != string(b) {
+		t.Fatalf("second call gave another secret: %x vs %x (%v)", a, b, err)
+	}
+	c, _ := st.Secret(ctx, "other", 32)
+	if string(c) == string(a) {
+		t.Fatal("two names share a secret")
+	}
+}
