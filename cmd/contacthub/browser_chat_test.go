@@ -58,28 +58,7 @@ func TestBrowserChatToConsole(t *testing.T) {
 	customer, cancelC := browser(t) // a second browser: nothing shared with the agent's
 	defer cancelC()
 
-	do(t, agent, "agent login",
-		chromedp.Navigate(url+"/agent"),
-		chromedp.WaitVisible(chromedp.ID("login-name")),
-		chromedp.SendKeys(chromedp.ID("login-name"), "alice"),
-		chromedp.SendKeys(chromedp.ID("login-password"), "agent-demo-pw"),
-		chromedp.Click(chromedp.ID("login-submit")),
-		chromedp.WaitVisible(chromedp.ID("state-select")),
-		chromedp.Sleep(500*time.Millisecond),
-		js(`const s = document.getElementById('state-select'); s.value = 'available'; s.dispatchEvent(new Event('change', {bubbles: true}));`),
-	)
-	waitFor(t, func() bool {
-		var agents struct {
-			Agents []struct{ Name, State string } `json:"agents"`
-		}
-		sup.must("GET", "/api/v1/agents", "", 200, &agents)
-		for _, a := range agents.Agents {
-			if a.Name == "alice" && a.State == "available" {
-				return true
-			}
-		}
-		return false
-	})
+	consoleAvailable(t, agent, url, sup, "alice", "agent-demo-pw")
 
 	do(t, customer, "customer opens the widget",
 		chromedp.Navigate(url+"/chat-demo"),
@@ -131,5 +110,34 @@ func TestBrowserChatToConsole(t *testing.T) {
 		}
 		sup.must("GET", fmt.Sprintf("/api/v1/customers/%d/profile", found.Customers[0].ID), "", 200, &p)
 		return p.LastCSAT != nil && *p.LastCSAT == 4
+	})
+}
+
+// consoleAvailable logs an agent into the console in the browser, makes
+// them available with the state selector, and waits until the server
+// agrees.
+func consoleAvailable(t *testing.T, ctx context.Context, url string, sup *client, name, password string) {
+	t.Helper()
+	do(t, ctx, "agent login",
+		chromedp.Navigate(url+"/agent"),
+		chromedp.WaitVisible(chromedp.ID("login-name")),
+		chromedp.SendKeys(chromedp.ID("login-name"), name),
+		chromedp.SendKeys(chromedp.ID("login-password"), password),
+		chromedp.Click(chromedp.ID("login-submit")),
+		chromedp.WaitVisible(chromedp.ID("state-select")),
+		chromedp.Sleep(500*time.Millisecond), // the websocket's hello
+		js(`const s = document.getElementById('state-select'); s.value = 'available'; s.dispatchEvent(new Event('change', {bubbles: true}));`),
+	)
+	waitFor(t, func() bool {
+		var agents struct {
+			Agents []struct{ Name, State string } `json:"agents"`
+		}
+		sup.must("GET", "/api/v1/agents", "", 200, &agents)
+		for _, a := range agents.Agents {
+			if a.Name == name && a.State == "available" {
+				return true
+			}
+		}
+		return false
 	})
 }

@@ -78,34 +78,7 @@ func TestBrowserConsole(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(url+"/agent"),
-		chromedp.WaitVisible(chromedp.ID("login-name")),
-		chromedp.SendKeys(chromedp.ID("login-name"), "alice"),
-		chromedp.SendKeys(chromedp.ID("login-password"), "agent-demo-pw"),
-		chromedp.Click(chromedp.ID("login-submit")),
-		chromedp.WaitVisible(chromedp.ID("state-select")),
-		chromedp.Sleep(500*time.Millisecond), // the websocket's hello
-		js(`const s = document.getElementById('state-select'); s.value = 'available'; s.dispatchEvent(new Event('change', {bubbles: true}));`),
-	)
-	if err != nil {
-		t.Fatalf("login and go available: %v", err)
-	}
-	// Wait until the server sees Alice available.
-	waitFor(t, func() bool {
-		var agents struct {
-			Agents []struct {
-				Name, State string
-			} `json:"agents"`
-		}
-		sup.must("GET", "/api/v1/agents", "", 200, &agents)
-		for _, a := range agents.Agents {
-			if a.Name == "alice" && a.State == "available" {
-				return true
-			}
-		}
-		return false
-	})
+	consoleAvailable(t, ctx, url, sup, "alice", "agent-demo-pw")
 
 	var created struct {
 		Contact struct {
@@ -122,7 +95,7 @@ func TestBrowserConsole(t *testing.T) {
 	if !strings.Contains(name, "Li Wei") || !strings.Contains(strings.ToLower(tier), "gold") {
 		t.Fatalf("screen-pop shows %q / %q, want Li Wei / gold", name, tier)
 	}
-	err = chromedp.Do(ctx,
+	err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.ID("offer-accept")),
 		chromedp.WaitVisible(chromedp.ID("reply-text")),
 		chromedp.SendKeys(chromedp.ID("reply-text"), "Let me check that for you."),

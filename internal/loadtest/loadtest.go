@@ -265,20 +265,27 @@ type bot struct {
 }
 
 func (b *bot) connect(ctx context.Context, name string) error {
-	if err := b.s.login(ctx, name, botPassword); err != nil {
-		return err
+	ws, err := agentSocket(ctx, b.s, name)
+	b.ws = ws
+	return err
+}
+
+// agentSocket logs a bot in, opens its /ws/agent socket and makes it available.
+func agentSocket(ctx context.Context, s *session, name string) (*websocket.Conn, error) {
+	if err := s.login(ctx, name, botPassword); err != nil {
+		return nil, err
 	}
-	u, _ := url.Parse(b.s.base)
-	d := websocket.Dialer{Jar: b.s.hc.Jar, HandshakeTimeout: 10 * time.Second}
+	u, _ := url.Parse(s.base)
+	d := websocket.Dialer{Jar: s.hc.Jar, HandshakeTimeout: 10 * time.Second}
 	ws, _, err := d.DialContext(ctx, "ws://"+u.Host+"/ws/agent", nil)
 	if err != nil {
-		return fmt.Errorf("%s: websocket: %w", name, err)
+		return nil, fmt.Errorf("%s: websocket: %w", name, err)
 	}
-	b.ws = ws
-	if _, err := b.s.call(ctx, "POST", "/api/v1/agent/state", map[string]string{"state": "available"}, nil); err != nil {
-		return err
+	if _, err := s.call(ctx, "POST", "/api/v1/agent/state", map[string]string{"state": "available"}, nil); err != nil {
+		ws.Close()
+		return nil, err
 	}
-	return nil
+	return ws, nil
 }
 
 func (b *bot) close() {

@@ -900,17 +900,8 @@ type mbot struct {
 }
 
 func (b *mbot) connect(ctx context.Context, name string) error {
-	if err := b.s.login(ctx, name, botPassword); err != nil {
-		return err
-	}
-	u, _ := url.Parse(b.s.base)
-	d := websocket.Dialer{Jar: b.s.hc.Jar, HandshakeTimeout: 10 * time.Second}
-	ws, _, err := d.DialContext(ctx, "ws://"+u.Host+"/ws/agent", nil)
-	if err != nil {
-		return fmt.Errorf("%s: websocket: %w", name, err)
-	}
+	ws, err := agentSocket(ctx, b.s, name)
 	b.ws = ws
-	_, err = b.s.call(ctx, "POST", "/api/v1/agent/state", map[string]string{"state": "available"}, nil)
 	return err
 }
 
