@@ -6,11 +6,13 @@
 //
 // Design: live figures (waiting, longest waiting, agents by state) come
 // from routing.Engine.Stats and Snapshot each tick. Today and 15-minute
-// figures come from Metrics, an in-memory window fed by tailing
-// contact_events (id > last seen) once a tick, after loading today's events
-// at start: so they survive restarts, agree with the reports (which run
-// the same Metrics over the stored events of their range) and cost one
-// indexed query a second. Charts from feedback and complaints are
+// figures come from Today, fed by tailing contact_events (id > last seen)
+// once a tick, after loading today's events at start: so they survive
+// restarts, agree with the reports (which run the same Metrics over the
+// stored events of their range) and cost one indexed query a second.
+// Today folds the events into running totals as they come and keeps raw
+// facts for the rolling window only, so its memory and a tick's work stay
+// bounded however busy the day. Charts from feedback and complaints are
 // re-queried every Refresh (5 s). The frame is encoded once per tick and
 // the same bytes are queued on every connection (hub.Conn: a slow client
 // is dropped, never waited for).
@@ -59,7 +61,7 @@ type Board struct {
 	now  func() time.Time
 
 	mu       sync.Mutex
-	m        *Metrics
+	m        *Today
 	day      time.Time
 	lastID   int64
 	names    map[contact.ID]store.WaitingInfo
@@ -94,7 +96,7 @@ func New(st *store.Store, d Desk, log *slog.Logger, cfg Config) *Board {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Board{st: st, desk: d, log: log, cfg: cfg, now: time.Now, names: map[contact.ID]store.WaitingInfo{},
-		conns: map[*hub.Conn]struct{}{}, m: NewMetrics(cfg.Metrics)}
+		conns: map[*hub.Conn]struct{}{}, m: NewToday(cfg.Metrics, time.Time{}, cfg.Window)}
 }
 
 func (b *Board) midnight(t time.Time) time.Time {
@@ -109,12 +111,22 @@ func (b *Board) load(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	m := NewMetrics(b.cfg.Metrics)
+	m := NewToday(b.cfg.Metrics, day, b.cfg.Window)
+	if b.desk != nil {
+		// thresholds first: the facts are counted as they are folded in
+		for _, q := range b.desk.Engine().Snapshot().Queues {
+			m.SetQueue(q.Queue.Name, q.Queue.ServiceLevelThreshold, q.Queue.ServiceLevelTarget)
+		}
+	}
 	var last int64
-	for _, e := range evs {
+	for i, e := range evs {
 		m.Apply(e)
 		last = max(last, e.ID)
+		if i%4096 == 4095 {
+			m.Advance(now) // keep the facts held while loading bounded too
+		}
 	}
+	m.Advance(now)
 	b.mu.Lock()
 	b.m, b.day, b.lastID = m, day, last
 	b.mu.Unlock()
@@ -180,6 +192,9 @@ func (b *Board) Run(ctx context.Context) error {
 		if err := b.tail(ctx); err != nil && ctx.Err() == nil {
 			b.log.Warn("board: tail events", "err", err)
 		}
+		b.mu.Lock()
+		b.m.Advance(now)
+		b.mu.Unlock()
 		// Building the board costs CPU that a busy desk needs: with no
 		// supervisor watching, refresh it only every 10 s (for the REST view).
 		b.mu.Lock()
@@ -344,7 +359,13 @@ func (b *Board) Build(ctx context.Context, now time.Time) Frame {
 		}
 	}
 	var unknown []int64
+	day := b.midnight(now)
 	b.mu.Lock()
+	if !b.m.Day().Equal(day) {
+		// not loaded (Run not started, or the day's load failed): count
+		// from now on
+		b.m = NewToday(b.cfg.Metrics, day, b.cfg.Window)
+	}
 	for _, q := range snap.Queues {
 		b.m.SetQueue(q.Queue.Name, q.Queue.ServiceLevelThreshold, q.Queue.ServiceLevelTarget)
 	}
@@ -353,7 +374,15 @@ func (b *Board) Build(ctx context.Context, now time.Time) Frame {
 			unknown = append(unknown, int64(c.Contact))
 		}
 	}
+	stale := b.m.Stale()
 	b.mu.Unlock()
+	if stale {
+		// A queue's threshold changed: today's totals were counted with
+		// the old one, recount them from the stored events.
+		if err := b.load(ctx, now); err != nil {
+			b.log.Error("board: reload after a threshold change", "err", err)
+		}
+	}
 	if len(unknown) > 0 {
 		infos, err := b.st.WaitingInfos(ctx, unknown)
 		if err != nil {
@@ -369,22 +398,13 @@ func (b *Board) Build(ctx context.Context, now time.Time) Frame {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.ticks++
-	day := b.midnight(now)
-	today := b.m.Window(day, now.Add(time.Millisecond), members)
+	b.m.Advance(now)
+	today := b.m.Today(now, members)
 	recent := b.m.Window(now.Add(-b.cfg.Window), now.Add(time.Millisecond), members)
 	f := Frame{At: now, Seq: b.ticks, Window: b.cfg.Window.Milliseconds(), Today: today.Total, Recent: recent.Total,
 		Channels: today.Channels, Overdue: append([]store.Complaint{}, b.overdue...),
-		Charts: Charts{Intervals: b.m.Intervals(day, now.Add(time.Millisecond), 15*time.Minute, nil), CSAT: b.charts.CSAT, Complaints: b.charts.Complaints}}
-	if f.Charts.Intervals != nil {
-		// keep the totals only (queue ""): the chart draws all queues
-		n := f.Charts.Intervals[:0]
-		for _, iv := range f.Charts.Intervals {
-			if iv.Queue == "" {
-				n = append(n, iv)
-			}
-		}
-		f.Charts.Intervals = n
-	}
+		// the totals of all queues (queue "") per interval
+		Charts: Charts{Intervals: b.m.Intervals(now), CSAT: b.charts.CSAT, Complaints: b.charts.Complaints}}
 	liveOf := func(fg routing.Figures) Live {
 		l := Live{Waiting: fg.Waiting, LongestMS: fg.LongestWaiting.Milliseconds()}
 		for st, n := range fg.AgentsByState {
@@ -460,7 +480,7 @@ func (b *Board) Build(ctx context.Context, now time.Time) Frame {
 			}
 			r.Handled = a.Handled
 		}
-		bz, av := b.m.AgentTime(v.ID, day, now).occ()
+		bz, av := b.m.AgentTime(v.ID, now).occ()
 		r.Occupancy = ratio(bz, av)
 		f.Agents = append(f.Agents, r)
 	}

@@ -181,6 +181,10 @@ func (m *Metrics) Apply(e store.EventRow) {
 			k = fAbandoned
 		}
 		add(fact{kind: k, queue: e.Queue, tier: t.tier, qwait: e.At.Sub(t.entered), wait: ms(e.Data.WaitMS)})
+		if k == fAbandoned {
+			// nothing follows an abandon: drop its state (like "closed")
+			delete(m.contacts, e.ContactID)
+		}
 	case "completed":
 		t := m.tr(e)
 		add(fact{kind: fHandled, queue: e.Queue, tier: t.tier, handle: ms(e.Data.TalkMS)})
@@ -275,7 +279,7 @@ func (m *Metrics) Window(from, to time.Time, members map[contact.QueueName][]con
 		}
 		m.countInto(&w, x)
 	}
-	m.finishWindow(&w, from, to, members)
+	m.finishWindow(&w, members, func(id contact.AgentID) StateTime { return m.AgentTime(id, from, to) })
 	return w
 }
 
@@ -300,7 +304,9 @@ func (m *Metrics) countInto(w *Window, x fact) {
 	}
 }
 
-func (m *Metrics) finishWindow(w *Window, from, to time.Time, members map[contact.QueueName][]contact.AgentID) {
+// finishWindow finishes the figures and adds occupancy, taking each
+// agent's time in the window from agentTime.
+func (m *Metrics) finishWindow(w *Window, members map[contact.QueueName][]contact.AgentID, agentTime func(contact.AgentID) StateTime) {
 	for q, f := range w.Queues {
 		f.finish()
 		w.Queues[q] = f
@@ -323,7 +329,7 @@ func (m *Metrics) finishWindow(w *Window, from, to time.Time, members map[contac
 	w.Total.finish()
 	var ab, aa time.Duration
 	for _, id := range m.agentIDs() {
-		b, a := m.AgentTime(id, from, to).occ()
+		b, a := agentTime(id).occ()
 		ab += b
 		aa += a
 	}
@@ -331,7 +337,7 @@ func (m *Metrics) finishWindow(w *Window, from, to time.Time, members map[contac
 	for q, ids := range members {
 		var b, a time.Duration
 		for _, id := range ids {
-			x, y := m.AgentTime(id, from, to).occ()
+			x, y := agentTime(id).occ()
 			b += x
 			a += y
 		}
