@@ -253,6 +253,14 @@ func Mixed(ctx context.Context, o MixedOptions) (*MixedResult, error) {
 	if o.Sipp == "" {
 		o.Sipp = "sipp"
 	}
+	if o.Scenario == "" {
+		o.Scenario = filepath.Join("contact", "voice", "testdata", "caller.xml")
+	}
+	// Fail before any load rather than run without calls (the default
+	// scenario path is relative to the repository root).
+	if _, err := os.Stat(o.Scenario); err != nil && o.SIPAddr != "" {
+		return nil, fmt.Errorf("loadtest: sipp scenario: %w (run from the repository root or pass -scenario)", err)
+	}
 	runID := strconv.FormatInt(time.Now().Unix()%1e7, 36)
 	if o.Prefix == "" {
 		o.Prefix = "mx" + runID + "-"
