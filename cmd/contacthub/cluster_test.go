@@ -157,13 +157,7 @@ func TestClusterFailover(t *testing.T) {
 	<-a.done
 	ready := b.waitStatus(t, "/readyz", 200, 10*time.Second)
 	// Serving: the session made on A works on B, the desk answers.
-	var list struct {
-		Contacts []struct {
-			ID         int64  `json:"id"`
-			State      string `json:"state"`
-			EnqueuedAt string `json:"enqueued_at"`
-		} `json:"contacts"`
-	}
+	var list openContacts
 	supB.must("GET", "/api/v1/contacts?open=true", "", 200, &list)
 	serving := time.Since(killed)
 	t.Logf("takeover: B ready %v after SIGKILL of A, serving the API %v after", ready.Round(time.Millisecond), serving.Round(time.Millisecond))
@@ -174,33 +168,7 @@ func TestClusterFailover(t *testing.T) {
 		t.Fatalf("B readyz after takeover: %d %v", code, body)
 	}
 
-	if len(list.Contacts) != len(want) {
-		t.Fatalf("%d open contacts on B, want %d: %+v", len(list.Contacts), len(want), list.Contacts)
-	}
-	for _, c := range list.Contacts {
-		if c.State != "queued" || want[c.ID] == "" {
-			t.Errorf("contact %d: state %s (known %v)", c.ID, c.State, want[c.ID] != "")
-		}
-		w, _ := time.Parse(time.RFC3339Nano, want[c.ID])
-		g, _ := time.Parse(time.RFC3339Nano, c.EnqueuedAt)
-		if !w.Equal(g) {
-			t.Errorf("contact %d enqueued %s on B, %s on A", c.ID, c.EnqueuedAt, want[c.ID])
-		}
-	}
-	var queues struct {
-		Queues []struct {
-			Name    string `json:"name"`
-			Waiting int    `json:"waiting"`
-		} `json:"queues"`
-	}
-	supB.must("GET", "/api/v1/queues", "", 200, &queues)
-	total := 0
-	for _, q := range queues.Queues {
-		total += q.Waiting
-	}
-	if total != len(want) {
-		t.Fatalf("B's routing engine has %d waiting, want %d: %+v", total, len(want), queues)
-	}
+	assertRestored(t, supB, list, want, "on B after takeover")
 	// The caller's retry reaching the new leader does not duplicate.
 	var again created
 	supB.must("POST", "/api/v1/contacts", `{"channel":"voice","from":{"kind":"phone","value":"+8613700137000"},"external_id":"call-0"}`, 201, &again)

@@ -227,25 +227,42 @@ func TestKillRestoresWaiting(t *testing.T) {
 	s = startServer(t, bin, dataDir)
 	defer s.stop(t)
 	sup = login(t, s.addr, "supervisor", "supervisor-demo-pw")
-	var list struct {
-		Contacts []struct {
-			ID         int64  `json:"id"`
-			State      string `json:"state"`
-			EnqueuedAt string `json:"enqueued_at"`
-		} `json:"contacts"`
-	}
+	var list openContacts
+	sup.must("GET", "/api/v1/contacts?open=true", "", 200, &list)
+	assertRestored(t, sup, list, want, "after restart")
+	// Re-sending the same call (a retry) does not create a duplicate.
+	sup.must("POST", "/api/v1/contacts", `{"channel":"voice","from":{"kind":"phone","value":"+8613700137000"},"external_id":"call-0"}`, 201, nil)
 	sup.must("GET", "/api/v1/contacts?open=true", "", 200, &list)
 	if len(list.Contacts) != len(want) {
-		t.Fatalf("%d open contacts after restart, want %d", len(list.Contacts), len(want))
+		t.Fatalf("retry created a duplicate: %d open contacts", len(list.Contacts))
 	}
-	for _, c := range list.Contacts {
-		if c.State != "queued" || want[c.ID] == "" {
-			t.Errorf("contact %d: state %s", c.ID, c.State)
+}
+
+// openContacts is the answer of GET /api/v1/contacts?open=true.
+type openContacts struct {
+	Contacts []struct {
+		ID         int64  `json:"id"`
+		State      string `json:"state"`
+		EnqueuedAt string `json:"enqueued_at"`
+	} `json:"contacts"`
+}
+
+// assertRestored checks that exactly the contacts in want (id → enqueued_at
+// as first answered) are open, waiting, with their original enqueue time,
+// and that the serving node's routing engine holds every one of them.
+func assertRestored(t *testing.T, c *client, list openContacts, want map[int64]string, where string) {
+	t.Helper()
+	if len(list.Contacts) != len(want) {
+		t.Fatalf("%d open contacts %s, want %d: %+v", len(list.Contacts), where, len(want), list.Contacts)
+	}
+	for _, oc := range list.Contacts {
+		if oc.State != "queued" || want[oc.ID] == "" {
+			t.Errorf("contact %d %s: state %s (known %v)", oc.ID, where, oc.State, want[oc.ID] != "")
 		}
-		w, _ := time.Parse(time.RFC3339Nano, want[c.ID])
-		g, _ := time.Parse(time.RFC3339Nano, c.EnqueuedAt)
+		w, _ := time.Parse(time.RFC3339Nano, want[oc.ID])
+		g, _ := time.Parse(time.RFC3339Nano, oc.EnqueuedAt)
 		if !w.Equal(g) {
-			t.Errorf("contact %d enqueued %s after restart, %s before", c.ID, c.EnqueuedAt, want[c.ID])
+			t.Errorf("contact %d enqueued %s %s, %s before", oc.ID, oc.EnqueuedAt, where, want[oc.ID])
 		}
 	}
 	var queues struct {
@@ -254,18 +271,12 @@ func TestKillRestoresWaiting(t *testing.T) {
 			Waiting int    `json:"waiting"`
 		} `json:"queues"`
 	}
-	sup.must("GET", "/api/v1/queues", "", 200, &queues)
+	c.must("GET", "/api/v1/queues", "", 200, &queues)
 	total := 0
 	for _, q := range queues.Queues {
 		total += q.Waiting
 	}
 	if total != len(want) {
-		t.Fatalf("routing engine has %d waiting after restart, want %d: %+v", total, len(want), queues)
-	}
-	// Re-sending the same call (a retry) does not create a duplicate.
-	sup.must("POST", "/api/v1/contacts", `{"channel":"voice","from":{"kind":"phone","value":"+8613700137000"},"external_id":"call-0"}`, 201, nil)
-	sup.must("GET", "/api/v1/contacts?open=true", "", 200, &list)
-	if len(list.Contacts) != len(want) {
-		t.Fatalf("retry created a duplicate: %d open contacts", len(list.Contacts))
+		t.Fatalf("routing engine has %d waiting %s, want %d: %+v", total, where, len(want), queues)
 	}
 }
