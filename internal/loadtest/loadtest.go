@@ -299,10 +299,12 @@ type frame struct {
 	Data json.RawMessage `json:"data"`
 }
 
+// offer is the part of an offer frame the bots use.
 type offer struct {
 	OfferID int64 `json:"offer_id"`
 	Contact struct {
 		ID         int64  `json:"id"`
+		Channel    string `json:"channel"`
 		ExternalID string `json:"external_id"`
 	} `json:"contact"`
 }

@@ -919,15 +919,6 @@ func (b *mbot) close() {
 	}
 }
 
-type mOffer struct {
-	OfferID int64 `json:"offer_id"`
-	Contact struct {
-		ID         int64  `json:"id"`
-		Channel    string `json:"channel"`
-		ExternalID string `json:"external_id"`
-	} `json:"contact"`
-}
-
 func (b *mbot) serve(ctx context.Context) {
 	for {
 		var f frame
@@ -938,7 +929,7 @@ func (b *mbot) serve(ctx context.Context) {
 			continue
 		}
 		now := time.Now()
-		var o mOffer
+		var o offer
 		if err := json.Unmarshal(f.Data, &o); err != nil {
 			b.m.fail("chat", "offer frame: %v", err)
 			continue
@@ -972,7 +963,7 @@ func (b *mbot) serve(ctx context.Context) {
 	}
 }
 
-func (b *mbot) handle(ctx context.Context, o mOffer) {
+func (b *mbot) handle(ctx context.Context, o offer) {
 	m, ch := b.m, o.Contact.Channel
 	if _, err := b.s.call(ctx, "POST", fmt.Sprintf("/api/v1/offers/%d/accept", o.OfferID), nil, nil); err != nil {
 		if ctx.Err() == nil {
