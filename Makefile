@@ -2,15 +2,20 @@
 GO ?= go
 PKGS ?= ./...
 
-.PHONY: run test bench lint fuzz build clean
+.PHONY: run test deps bench lint fuzz build clean
 
 ## run: start the server with demo data on its own private PostgreSQL
 run:
 	$(GO) run ./cmd/contacthub serve -demo
 
-## test: every test, with the race detector, against real PostgreSQL
-test:
+## test: every test, with the race detector, against real PostgreSQL and
+## real peers (installs the missing ones from Debian's packages first)
+test: deps
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+## deps: PostgreSQL, sipp, baresip, swaks, chromium, Dovecot when missing
+deps:
+	@.ci/deps
 
 ## bench: the Go benchmarks (figures go in docs/BENCHMARKS.md)
 bench:
